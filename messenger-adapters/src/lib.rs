@@ -1,0 +1,23 @@
+//! Implementations of `messenger-core`'s ports.
+//!
+//! - [`memory`]: every storage port in memory, with the semantics of the real backends
+//!   (ordered per-chat logs with positions, read-after-position, consumer-group style work
+//!   list). The embedded default and the test double.
+//! - [`crypto`]: argon2id password hashing (off the async threads) and JWT tokens.
+//! - [`SystemClock`]: the wall clock.
+
+pub mod crypto;
+pub mod memory;
+
+use messenger_core::ports::Clock;
+use messenger_core::Timestamp;
+
+/// The wall clock, in UTC, truncated to milliseconds.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(time::OffsetDateTime::now_utc())
+    }
+}

@@ -1,0 +1,215 @@
+//! Per-chat ordered event logs in memory, with the persister's work list.
+
+use super::lock;
+use async_trait::async_trait;
+use futures_util::future::select_all;
+use messenger_core::ports::ChatStream;
+use messenger_core::{
+    Appended, ChatEvent, ChatEventKind, ChatId, EventDraft, EventSeq, StoreError, UserId,
+};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// Events kept per chat for readers that fall behind (history lives in the message store).
+const RETAIN_PER_CHAT: usize = 10_000;
+/// A claimed event not acknowledged for this long is handed to the next claimant.
+const RECLAIM_AFTER: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct ChatLog {
+    events: VecDeque<ChatEvent>,
+    head: EventSeq,
+    /// (author, client_id) of the creates still in `events` → their position.
+    client_ids: HashMap<(UserId, String), EventSeq>,
+    notify: Arc<Notify>,
+}
+
+impl ChatLog {
+    fn after(&self, cursor: EventSeq, limit: usize) -> impl Iterator<Item = &ChatEvent> {
+        let start = self.events.partition_point(|e| e.seq <= cursor);
+        self.events.range(start..).take(limit)
+    }
+
+    fn trim(&mut self) {
+        while self.events.len() > RETAIN_PER_CHAT {
+            if let Some(old) = self.events.pop_front() {
+                if let ChatEventKind::MessageCreated {
+                    message,
+                    client_id: Some(cid),
+                } = &old.kind
+                {
+                    self.client_ids.remove(&(message.author_id, cid.clone()));
+                }
+            }
+        }
+    }
+}
+
+struct Claim {
+    at: Instant,
+    event: ChatEvent,
+}
+
+#[derive(Default)]
+struct State {
+    last_seq: i64,
+    chats: HashMap<ChatId, ChatLog>,
+    unclaimed: VecDeque<ChatEvent>,
+    claimed: HashMap<(ChatId, EventSeq), Claim>,
+}
+
+/// Every chat's event log in memory. Positions come from one counter, so they are unique
+/// across chats and increase within each.
+#[derive(Default)]
+pub struct MemoryChatStream {
+    state: Mutex<State>,
+    work: Notify,
+}
+
+#[async_trait]
+impl ChatStream for MemoryChatStream {
+    async fn append(&self, chat: ChatId, draft: EventDraft) -> Result<Appended, StoreError> {
+        let mut s = lock(&self.state);
+        let dedup = draft.dedup_key().map(|(a, c)| (a, c.to_owned()));
+        if let Some(key) = &dedup {
+            if let Some(seq) = s.chats.get(&chat).and_then(|l| l.client_ids.get(key)) {
+                return Ok(Appended::Duplicate(*seq));
+            }
+        }
+        s.last_seq += 1;
+        let event = draft.into_event(chat, EventSeq(s.last_seq));
+        if event.kind.is_persisted() {
+            s.unclaimed.push_back(event.clone());
+        }
+        let log = s.chats.entry(chat).or_default();
+        log.head = event.seq;
+        if let Some(key) = dedup {
+            log.client_ids.insert(key, event.seq);
+        }
+        log.events.push_back(event.clone());
+        log.trim();
+        log.notify.notify_waiters();
+        self.work.notify_waiters();
+        Ok(Appended::New(event))
+    }
+
+    async fn head(&self, chat: ChatId) -> Result<EventSeq, StoreError> {
+        Ok(lock(&self.state)
+            .chats
+            .get(&chat)
+            .map_or(EventSeq(0), |l| l.head))
+    }
+
+    async fn read_after(
+        &self,
+        cursors: &[(ChatId, EventSeq)],
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        let deadline = block.map(|b| tokio::time::Instant::now() + b);
+        loop {
+            let notifies: Vec<Arc<Notify>> = {
+                let mut s = lock(&self.state);
+                cursors
+                    .iter()
+                    .map(|(chat, _)| s.chats.entry(*chat).or_default().notify.clone())
+                    .collect()
+            };
+            // Created before looking, so an append in between still wakes us.
+            let wakeups: Vec<_> = notifies.iter().map(|n| Box::pin(n.notified())).collect();
+            let found: Vec<ChatEvent> = {
+                let s = lock(&self.state);
+                cursors
+                    .iter()
+                    .filter_map(|(chat, cursor)| s.chats.get(chat).map(|l| (l, *cursor)))
+                    .flat_map(|(log, cursor)| log.after(cursor, limit).cloned())
+                    .collect()
+            };
+            let Some(deadline) = deadline else {
+                return Ok(found);
+            };
+            if !found.is_empty() || wakeups.is_empty() {
+                return Ok(found);
+            }
+            if tokio::time::timeout_at(deadline, select_all(wakeups))
+                .await
+                .is_err()
+            {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    async fn claim_unpersisted(
+        &self,
+        _consumer: &str,
+        max: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        let deadline = block.map(|b| tokio::time::Instant::now() + b);
+        loop {
+            let wakeup = self.work.notified();
+            let batch = {
+                let mut s = lock(&self.state);
+                let now = Instant::now();
+                let mut batch: Vec<ChatEvent> = s
+                    .claimed
+                    .values_mut()
+                    .filter(|c| now.duration_since(c.at) >= RECLAIM_AFTER)
+                    .map(|c| {
+                        c.at = now;
+                        c.event.clone()
+                    })
+                    .take(max)
+                    .collect();
+                while batch.len() < max {
+                    let Some(event) = s.unclaimed.pop_front() else {
+                        break;
+                    };
+                    s.claimed.insert(
+                        (event.chat_id, event.seq),
+                        Claim {
+                            at: now,
+                            event: event.clone(),
+                        },
+                    );
+                    batch.push(event);
+                }
+                batch.sort_by_key(|e| e.seq);
+                batch
+            };
+            let Some(deadline) = deadline else {
+                return Ok(batch);
+            };
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+            if tokio::time::timeout_at(deadline, wakeup).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    async fn ack_persisted(&self, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError> {
+        let mut s = lock(&self.state);
+        for key in events {
+            s.claimed.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        let mut s = lock(&self.state);
+        if let Some(log) = s.chats.remove(&chat) {
+            log.notify.notify_waiters();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    messenger_core::chat_stream_contract!(super::MemoryChatStream::default());
+}

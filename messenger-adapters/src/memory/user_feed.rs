@@ -1,0 +1,82 @@
+//! Per-user feeds in memory.
+
+use super::lock;
+use async_trait::async_trait;
+use messenger_core::ports::UserFeed;
+use messenger_core::{FeedEntry, FeedEvent, StoreError, UserId};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Entries kept per user; a reader further behind than this has been gone for long.
+const RETAIN_PER_USER: usize = 1_000;
+
+#[derive(Default)]
+struct Feed {
+    head: u64,
+    entries: VecDeque<FeedEntry>,
+    notify: Arc<Notify>,
+}
+
+/// Per-user feeds in memory.
+#[derive(Default)]
+pub struct MemoryUserFeed {
+    feeds: Mutex<HashMap<UserId, Feed>>,
+}
+
+#[async_trait]
+impl UserFeed for MemoryUserFeed {
+    async fn publish(&self, users: &[UserId], event: FeedEvent) -> Result<(), StoreError> {
+        let mut feeds = lock(&self.feeds);
+        for user in users {
+            let feed = feeds.entry(*user).or_default();
+            feed.head += 1;
+            feed.entries.push_back(FeedEntry {
+                user_id: *user,
+                seq: feed.head,
+                event: event.clone(),
+            });
+            if feed.entries.len() > RETAIN_PER_USER {
+                feed.entries.pop_front();
+            }
+            feed.notify.notify_waiters();
+        }
+        Ok(())
+    }
+
+    async fn head(&self, user: UserId) -> Result<u64, StoreError> {
+        Ok(lock(&self.feeds).get(&user).map_or(0, |f| f.head))
+    }
+
+    async fn read_after(
+        &self,
+        user: UserId,
+        after: u64,
+        block: Option<Duration>,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        let deadline = block.map(|b| tokio::time::Instant::now() + b);
+        loop {
+            let notify = lock(&self.feeds).entry(user).or_default().notify.clone();
+            let wakeup = notify.notified();
+            let found: Vec<FeedEntry> = lock(&self.feeds)
+                .get(&user)
+                .map(|f| f.entries.iter().filter(|e| e.seq > after).cloned().collect())
+                .unwrap_or_default();
+            let Some(deadline) = deadline else {
+                return Ok(found);
+            };
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            if tokio::time::timeout_at(deadline, wakeup).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    messenger_core::user_feed_contract!(super::MemoryUserFeed::default());
+}

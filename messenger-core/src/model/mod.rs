@@ -1,0 +1,15 @@
+//! Entities of the domain and the events that move between them.
+
+mod chat;
+mod event;
+mod ids;
+mod message;
+mod timestamp;
+mod user;
+
+pub use chat::*;
+pub use event::*;
+pub use ids::*;
+pub use message::*;
+pub use timestamp::*;
+pub use user::*;

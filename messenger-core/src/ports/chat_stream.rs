@@ -1,0 +1,48 @@
+//! The per-chat ordered event stream: the queue between the socket that receives a change and
+//! everyone who must see it, and the persister's work list.
+
+use crate::{Appended, ChatEvent, ChatId, EventDraft, EventSeq, StoreError};
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// Every chat's ordered log of events.
+///
+/// Positions are unique across all chats and increase within a chat; a `MessageCreated`
+/// event's position is its message id, so stream order is `message_id` order. Message events
+/// also enter the persister's work list (a consumer group), from which they leave only when the
+/// persister acknowledges them after its commit.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ChatStream: Send + Sync {
+    /// Appends an event at the next position. A `MessageCreated` draft whose author and
+    /// `client_id` were already appended to this chat is not appended again: the earlier
+    /// position is returned as `Appended::Duplicate`.
+    async fn append(&self, chat: ChatId, draft: EventDraft) -> Result<Appended, StoreError>;
+
+    /// The position of the newest event of the chat (`EventSeq(0)` when it has none).
+    async fn head(&self, chat: ChatId) -> Result<EventSeq, StoreError>;
+
+    /// Events after each cursor `(chat, position)`, up to `limit` per chat, in order. When
+    /// there are none and `block` is given, waits up to that long for one to arrive.
+    async fn read_after(
+        &self,
+        cursors: &[(ChatId, EventSeq)],
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<ChatEvent>, StoreError>;
+
+    /// Takes up to `max` message events no persister has taken yet (or that were taken by a
+    /// persister that stopped acknowledging), in order per chat; waits up to `block` for one.
+    async fn claim_unpersisted(
+        &self,
+        consumer: &str,
+        max: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<ChatEvent>, StoreError>;
+
+    /// Marks claimed events as committed: they leave the persister's work list.
+    async fn ack_persisted(&self, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError>;
+
+    /// Forgets a deleted chat's stream.
+    async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError>;
+}
