@@ -1,1 +1,14 @@
-//! crate
+//! The messenger's server: the HTTP API (OpenAPI-documented), the WebSocket routes, and the
+//! wiring of adapters into `messenger-core`'s services.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod realtime;
+pub mod state;
+pub mod ws;
+
+pub use app::Application;
+pub use config::Config;

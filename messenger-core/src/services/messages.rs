@@ -121,15 +121,15 @@ impl MessageService {
         }
     }
 
-    /// Settles a repeated `client_id` once its original is committed.
+    /// What a repeated `client_id` answers: `None` while its original is not committed yet.
     pub async fn settle_duplicate(
         &self,
         caller: UserId,
         chat: ChatId,
         client_id: &str,
-    ) -> Result<CommitOutcome, CoreError> {
+    ) -> Result<Option<CommitOutcome>, CoreError> {
         let found = self.messages.by_client_id(chat, caller, client_id).await?;
-        Ok(found.map_or(CommitOutcome::NotFound, settled))
+        Ok(found.map(settled))
     }
 
     /// The chat of a message the caller can see (for routes that name only the message).

@@ -1,0 +1,71 @@
+//! `POST /register`, `POST /login`, `POST /logout`.
+
+use super::dto::{AuthOut, LoginIn, RegisterIn, UserOut};
+use super::security::BearerAuth;
+use super::ApiTags;
+use crate::error::ApiError;
+use crate::state::SharedState;
+use messenger_core::services::SignedIn;
+use messenger_core::UserView;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+/// Auth routes.
+pub struct AuthApi(pub SharedState);
+
+/// `201` with a token.
+#[derive(ApiResponse)]
+pub enum Registered {
+    /// Account created and signed in.
+    #[oai(status = 201)]
+    Created(Json<AuthOut>),
+}
+
+/// `204`.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+fn signed_in(s: SignedIn) -> AuthOut {
+    AuthOut {
+        token: s.token,
+        user: UserOut::own(UserView {
+            user: s.user,
+            online: false,
+        }),
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Create an account; answers with a token.
+    #[oai(path = "/register", method = "post")]
+    async fn register(&self, body: Json<RegisterIn>) -> Result<Registered, ApiError> {
+        let s = self
+            .0
+            .services
+            .auth
+            .register(&body.phone, &body.password, &body.username)
+            .await?;
+        Ok(Registered::Created(Json(signed_in(s))))
+    }
+
+    /// Sign in with phone and password. Unknown phone and wrong password answer alike
+    /// (`401 invalid_credentials`).
+    #[oai(path = "/login", method = "post")]
+    async fn login(&self, body: Json<LoginIn>) -> Result<Json<AuthOut>, ApiError> {
+        let s = self.0.services.auth.login(&body.phone, &body.password).await?;
+        Ok(Json(signed_in(s)))
+    }
+
+    /// Revoke this token (not the user's other sessions) on every node, and close the
+    /// sockets opened with it (close code 4001).
+    #[oai(path = "/logout", method = "post")]
+    async fn logout(&self, auth: BearerAuth) -> Result<NoContent, ApiError> {
+        self.0.services.auth.logout(&auth.0).await?;
+        Ok(NoContent::Done)
+    }
+}

@@ -1,0 +1,45 @@
+//! `GET /healthz`, `GET /readyz`.
+
+use super::dto::HealthOut;
+use super::ApiTags;
+use crate::state::SharedState;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+/// Health routes.
+pub struct HealthApi(pub SharedState);
+
+/// Readiness.
+#[derive(ApiResponse)]
+pub enum Readiness {
+    /// Every backing service answers.
+    #[oai(status = 200)]
+    Ready(Json<HealthOut>),
+    /// A backing service does not answer.
+    #[oai(status = 503)]
+    NotReady(Json<HealthOut>),
+}
+
+#[OpenApi(tag = "ApiTags::Health")]
+impl HealthApi {
+    /// 200 while the process runs.
+    #[oai(path = "/healthz", method = "get")]
+    async fn healthz(&self) -> Json<HealthOut> {
+        Json(HealthOut {
+            status: "ok".into(),
+        })
+    }
+
+    /// 200 when the backing services answer (always, in memory), else 503.
+    #[oai(path = "/readyz", method = "get")]
+    async fn readyz(&self) -> Readiness {
+        match self.0.services.ports.stream.head(messenger_core::ChatId(0)).await {
+            Ok(_) => Readiness::Ready(Json(HealthOut {
+                status: "ok".into(),
+            })),
+            Err(e) => Readiness::NotReady(Json(HealthOut {
+                status: format!("unavailable: {e}"),
+            })),
+        }
+    }
+}

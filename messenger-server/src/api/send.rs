@@ -1,0 +1,78 @@
+//! Sending over HTTP: the same write path as a socket (append to the chat's stream, wait for
+//! the persister's commit), answered once the change is stored.
+
+use crate::state::AppState;
+use messenger_core::services::{Change, Submission};
+use messenger_core::{ChatId, CommitOutcome, CoreError, EventSeq, Message, UserId};
+use std::time::Duration;
+
+/// Longest an HTTP request waits for its change to be committed.
+const COMMIT_WAIT: Duration = Duration::from_secs(10);
+
+/// Submits a change and waits until it is committed: the message as it is now.
+pub async fn submit_and_wait(
+    state: &AppState,
+    user: UserId,
+    chat: ChatId,
+    client_id: Option<String>,
+    change: Change,
+) -> Result<Message, CoreError> {
+    state.check_send_rate(user)?;
+    let conn = state.next_conn_id();
+    let mut notices = state.acks.register(conn);
+    let outcome = async {
+        let submission = state
+            .services
+            .messages
+            .submit(user, chat, Some(state.origin(conn)), client_id.clone(), change)
+            .await?;
+        match submission {
+            Submission::Settled(outcome) => Ok(outcome),
+            Submission::Queued(seq) => {
+                let wait = async {
+                    while let Some(notice) = notices.recv().await {
+                        if notice.seq == seq {
+                            return Ok(notice.outcome);
+                        }
+                    }
+                    Err(CoreError::Unavailable("commit notices stopped".into()))
+                };
+                tokio::time::timeout(COMMIT_WAIT, wait)
+                    .await
+                    .map_err(|_| CoreError::Unavailable("commit timed out".into()))?
+            }
+            Submission::DuplicateInFlight(seq) => {
+                let client_id = client_id.unwrap_or_default();
+                await_duplicate(state, user, chat, seq, &client_id).await
+            }
+        }
+    }
+    .await;
+    state.acks.deregister(conn);
+    match outcome? {
+        CommitOutcome::Committed(message) => Ok(message),
+        CommitOutcome::NotFound => Err(CoreError::NotFound("message")),
+    }
+}
+
+/// Waits for the commit of the original of a repeated `client_id`, then answers with it.
+pub async fn await_duplicate(
+    state: &AppState,
+    user: UserId,
+    chat: ChatId,
+    seq: EventSeq,
+    client_id: &str,
+) -> Result<CommitOutcome, CoreError> {
+    let messages = &state.services.messages;
+    let committed = state.acks.watch(chat, seq);
+    if let Some(outcome) = messages.settle_duplicate(user, chat, client_id).await? {
+        state.acks.forget_watch(chat, seq);
+        return Ok(outcome);
+    }
+    let _ = tokio::time::timeout(COMMIT_WAIT, committed).await;
+    state.acks.forget_watch(chat, seq);
+    Ok(messages
+        .settle_duplicate(user, chat, client_id)
+        .await?
+        .unwrap_or(CommitOutcome::NotFound))
+}

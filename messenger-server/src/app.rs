@@ -1,0 +1,197 @@
+//! Building and running one server node: adapters from config, services, the persister, the
+//! hubs, and the HTTP + WebSocket routes; graceful shutdown.
+
+use crate::config::{Backend, Config, ConfigError};
+use crate::realtime::{persister_task, AckHub, ChatSource, FeedSource, Hub};
+use crate::state::{AppState, SharedState};
+use crate::{api, http, ws};
+use anyhow::Context;
+use messenger_adapters::memory::in_memory_ports;
+use messenger_core::ports::CommitNotifier;
+use messenger_core::services::{AuthSettings, Persister, Ports, Services};
+use messenger_core::NodeId;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::web::Html;
+use poem::{get, handler, EndpointExt, IntoEndpoint, Route, Server};
+use rand::RngCore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long sockets get to close when the server stops.
+const SOCKET_GRACE: Duration = Duration::from_secs(5);
+/// Group commit size of the persister.
+const PERSIST_BATCH: usize = 512;
+
+/// A bound, ready-to-run server node.
+pub struct Application {
+    addr: SocketAddr,
+    acceptor: TcpAcceptor,
+    state: SharedState,
+    shutdown: CancellationToken,
+    background_stop: CancellationToken,
+    background: TaskTracker,
+    persister_stop: CancellationToken,
+    persister: TaskTracker,
+    jwt_random: bool,
+    in_memory: bool,
+}
+
+impl Application {
+    /// Builds the adapters named by `config` and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let (secret, random) = match &config.jwt_secret {
+            Some(s) => (s.expose().as_bytes().to_vec(), false),
+            None => {
+                let mut bytes = vec![0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                (bytes, true)
+            }
+        };
+        let ports = match &config.backend {
+            Backend::InMemory => in_memory_ports(&secret),
+            Backend::PostgresRedis { .. } => return Err(ConfigError::BackendUnsupported.into()),
+        };
+        let mut app = Self::build_with_ports(config, ports).await?;
+        app.jwt_random = random;
+        Ok(app)
+    }
+
+    /// Binds the listener and wires the given ports (embedders and tests bring their own).
+    pub async fn build_with_ports(config: Config, ports: Ports) -> anyhow::Result<Self> {
+        let in_memory = matches!(config.backend, Backend::InMemory);
+        let acceptor = TcpListener::bind(config.addr.to_string())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("the listener has no TCP address")?;
+        let node = NodeId(format!("node-{}", node_suffix()));
+        let services = Services::new(
+            ports.clone(),
+            AuthSettings {
+                token_ttl_secs: config.token_ttl_secs,
+            },
+        );
+        let background_stop = CancellationToken::new();
+        let background = TaskTracker::new();
+        let acks = Arc::new(AckHub::new(node.clone()));
+        let chats_hub = Hub::new(
+            Arc::new(ChatSource::new(ports.stream.clone(), services.presence.clone())),
+            background_stop.clone(),
+            background.clone(),
+        );
+        let feeds_hub = Hub::new(
+            Arc::new(FeedSource::new(ports.feed.clone())),
+            background_stop.clone(),
+            background.clone(),
+        );
+        let persister_stop = CancellationToken::new();
+        let persister = TaskTracker::new();
+        let notifier: Arc<dyn CommitNotifier> = acks.clone();
+        persister.spawn(persister_task::run(
+            Persister::new(&ports, notifier, format!("{}-persister", node.0), PERSIST_BATCH),
+            persister_stop.clone(),
+        ));
+        let state = Arc::new(AppState::new(
+            services,
+            acks,
+            chats_hub,
+            feeds_hub,
+            node,
+            config,
+            CancellationToken::new(),
+            TaskTracker::new(),
+        ));
+        Ok(Application {
+            addr,
+            acceptor,
+            state,
+            shutdown: CancellationToken::new(),
+            background_stop,
+            background,
+            persister_stop,
+            persister,
+            jwt_random: false,
+            in_memory,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Cancel it to stop the server gracefully.
+    pub fn shutdown_handle(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown handle is cancelled: then stops accepting, closes every
+    /// socket with a close frame, finishes persisting what was queued, and returns.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let storage = if self.in_memory {
+            "in-memory storage (nothing survives a restart; set DATABASE_URL and REDIS_URL for Postgres + Redis)"
+        } else {
+            "Postgres + Redis"
+        };
+        tracing::info!(addr = %self.addr, "messenger listening on http://{} with {storage}", self.addr);
+        if self.jwt_random {
+            tracing::warn!("JWT_SECRET is not set: using a random secret; tokens die with this process and other nodes will not accept them");
+        }
+        let state = self.state.clone();
+        let api = api::service(state.clone()).server(format!("http://{}", self.addr));
+        let spec = api.spec_endpoint();
+        let docs = api.swagger_ui();
+        let app = Route::new()
+            .at("/openapi.json", spec)
+            .nest("/docs", docs)
+            .at("/chat/:id", get(ws::chat_socket))
+            .at("/events", get(ws::events_socket))
+            .at("/", get(landing))
+            .nest("/", api.into_endpoint())
+            .around(http::edge)
+            .data(state.clone());
+
+        let shutdown = self.shutdown.clone();
+        let sockets_stop = state.sockets_stop.clone();
+        let sockets = state.sockets.clone();
+        let server = Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+            app,
+            async move {
+                shutdown.cancelled().await;
+                tracing::info!("shutting down: closing sockets");
+                sockets_stop.cancel();
+                sockets.close();
+                let _ = tokio::time::timeout(SOCKET_GRACE, sockets.wait()).await;
+            },
+            Some(SOCKET_GRACE),
+        );
+        let served = server.await;
+        self.background_stop.cancel();
+        self.background.close();
+        self.background.wait().await;
+        self.persister_stop.cancel();
+        self.persister.close();
+        self.persister.wait().await;
+        tracing::info!("stopped");
+        served.context("server failed")
+    }
+}
+
+fn node_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `GET /`: where to go from here, until the web client is served here.
+#[handler]
+fn landing() -> Html<&'static str> {
+    Html(include_str!("landing.html"))
+}

@@ -1,0 +1,89 @@
+//! HTTP middleware: the request body cap, one JSON error shape for every failure, and a span
+//! per request.
+
+use crate::api::dto::ErrorBody;
+use crate::error::code_for_status;
+use poem::http::{header, StatusCode};
+use poem::web::Json;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use std::sync::Arc;
+use tracing::Instrument;
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Json(ErrorBody::new(
+            "too_large",
+            format!("request bodies are limited to {MAX_BODY} bytes"),
+        )),
+    )
+        .into_response()
+}
+
+/// Refuses bodies over [`MAX_BODY`] (declared or chunked) with `413 too_large`, and turns
+/// every error that is not already JSON (unknown route, wrong method, unparsable body or
+/// parameter, missing token) into the protocol's `{"error": {code, message}}`.
+pub async fn edge<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("http", %method, %path);
+    async move {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        match declared {
+            Some(n) if n > MAX_BODY => return Ok(too_large()),
+            Some(_) => {}
+            None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+                match req.take_body().into_bytes_limit(MAX_BODY).await {
+                    Ok(bytes) => req.set_body(bytes),
+                    Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+                    Err(e) => {
+                        let body = ErrorBody::new("invalid_input", format!("unreadable body: {e}"));
+                        return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+                    }
+                }
+            }
+            None => {}
+        }
+        let resp = match ep.call(req).await {
+            Ok(resp) => resp.into_response(),
+            Err(err) => err.into_response(),
+        };
+        Ok(shape_error(resp).await)
+    }
+    .instrument(span)
+    .await
+}
+
+async fn shape_error(resp: Response) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let text = resp.into_body().into_string().await.unwrap_or_default();
+    let code = code_for_status(status);
+    let message = match (code, text.trim()) {
+        (_, t) if !t.is_empty() => t.to_owned(),
+        ("not_found", _) => "no such route".to_owned(),
+        ("method_not_allowed", _) => "this route does not take this method".to_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    if status.is_server_error() {
+        tracing::error!(%status, %message, "server error");
+    }
+    (status, Json(ErrorBody::new(code, message))).into_response()
+}

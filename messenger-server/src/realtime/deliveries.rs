@@ -1,0 +1,120 @@
+//! The two hub sources: chat streams (events turned into ready-to-send frames, serialised once
+//! for every recipient) and user feeds.
+
+use super::hub::Source;
+use crate::ws::frames::ServerFrame;
+use async_trait::async_trait;
+use messenger_core::ports::{ChatStream, UserFeed};
+use messenger_core::services::PresenceService;
+use messenger_core::{ChatEvent, ChatEventKind, ChatId, CoreError, EventSeq, FeedEntry, UserId};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A chat event as every local connection gets it.
+#[derive(Debug)]
+pub struct Delivery {
+    /// The event.
+    pub event: ChatEvent,
+    /// The frame for every connection except the origin (which gets an `ack` instead).
+    pub frame: Arc<str>,
+    /// Whether `/events` feeds carry it too (message events and read receipts do; typing and
+    /// presence are for `/chat/{id}` sockets only).
+    pub for_feed: bool,
+}
+
+/// Reads chat streams for the hub.
+pub struct ChatSource {
+    stream: Arc<dyn ChatStream>,
+    presence: Arc<PresenceService>,
+}
+
+impl ChatSource {
+    /// A source over `stream`; presence frames carry the online set read from `presence`.
+    pub fn new(stream: Arc<dyn ChatStream>, presence: Arc<PresenceService>) -> Self {
+        ChatSource { stream, presence }
+    }
+
+    async fn deliver(&self, event: ChatEvent) -> Result<Delivery, CoreError> {
+        let for_feed = !matches!(
+            event.kind,
+            ChatEventKind::Typing { .. } | ChatEventKind::PresenceChanged
+        );
+        let frame = match ServerFrame::from_event(&event) {
+            Some(frame) => frame,
+            None => ServerFrame::Presence {
+                online: self
+                    .presence
+                    .online_in_chat(event.chat_id)
+                    .await?
+                    .into_iter()
+                    .map(UserId::get)
+                    .collect(),
+            },
+        }
+        .to_json();
+        Ok(Delivery {
+            event,
+            frame,
+            for_feed,
+        })
+    }
+}
+
+#[async_trait]
+impl Source for ChatSource {
+    type Key = ChatId;
+    type Item = Arc<Delivery>;
+
+    async fn read(
+        &self,
+        key: ChatId,
+        after: i64,
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<(i64, Arc<Delivery>)>, CoreError> {
+        let events = self
+            .stream
+            .read_after(&[(key, EventSeq(after))], limit, block)
+            .await?;
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            let seq = event.seq.0;
+            out.push((seq, Arc::new(self.deliver(event).await?)));
+        }
+        Ok(out)
+    }
+}
+
+/// Reads user feeds for the hub.
+pub struct FeedSource {
+    feed: Arc<dyn UserFeed>,
+}
+
+impl FeedSource {
+    /// A source over `feed`.
+    pub fn new(feed: Arc<dyn UserFeed>) -> Self {
+        FeedSource { feed }
+    }
+}
+
+#[async_trait]
+impl Source for FeedSource {
+    type Key = UserId;
+    type Item = Arc<FeedEntry>;
+
+    async fn read(
+        &self,
+        key: UserId,
+        after: i64,
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<(i64, Arc<FeedEntry>)>, CoreError> {
+        let after = u64::try_from(after).unwrap_or(0);
+        let entries = self.feed.read_after(key, after, block).await?;
+        Ok(entries
+            .into_iter()
+            .take(limit)
+            .map(|e| (i64::try_from(e.seq).unwrap_or(i64::MAX), Arc::new(e)))
+            .collect())
+    }
+}

@@ -1,0 +1,42 @@
+//! The loop that runs the core persister until shutdown, then drains what is queued.
+
+use messenger_core::services::Persister;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long one claim waits for work.
+const BLOCK: Duration = Duration::from_secs(1);
+/// How long draining may take at shutdown.
+const DRAIN_FOR: Duration = Duration::from_secs(10);
+
+/// Commits batches until `stop` is cancelled, then commits what is still queued.
+pub async fn run(persister: Persister, stop: CancellationToken) {
+    loop {
+        let result = tokio::select! {
+            _ = stop.cancelled() => break,
+            r = persister.persist_batch(Some(BLOCK)) => r,
+        };
+        if let Err(err) = result {
+            tracing::error!(error = %err, "persisting failed; retrying");
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }
+    let drained = tokio::time::timeout(DRAIN_FOR, async {
+        loop {
+            match persister.persist_batch(None).await {
+                Ok(0) => break Ok(()),
+                Ok(_) => continue,
+                Err(err) => break Err(err),
+            }
+        }
+    })
+    .await;
+    match drained {
+        Ok(Ok(())) => tracing::info!("persister drained"),
+        Ok(Err(err)) => tracing::error!(error = %err, "persister could not drain"),
+        Err(_) => tracing::error!("persister drain timed out"),
+    }
+}

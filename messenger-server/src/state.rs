@@ -1,0 +1,86 @@
+//! What every handler and connection shares on one node.
+
+use crate::config::Config;
+use crate::realtime::{AckHub, ChatSource, FeedSource, Hub, RateLimiter};
+use messenger_core::services::Services;
+use messenger_core::{ConnId, CoreError, NodeId, Origin, UserId};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// The node's shared state.
+pub struct AppState {
+    /// The domain services.
+    pub services: Services,
+    /// Commit notices for local connections.
+    pub acks: Arc<AckHub>,
+    /// One subscription per chat stream on this node.
+    pub chats_hub: Arc<Hub<ChatSource>>,
+    /// One subscription per user feed on this node.
+    pub feeds_hub: Arc<Hub<FeedSource>>,
+    /// This node's id.
+    pub node: NodeId,
+    /// Per-user send limit.
+    pub limiter: RateLimiter,
+    /// Settings.
+    pub config: Config,
+    /// Cancelled at shutdown: every socket closes with a close frame.
+    pub sockets_stop: CancellationToken,
+    /// Every connection task, so shutdown can wait for them.
+    pub sockets: TaskTracker,
+    next_conn: AtomicU64,
+}
+
+impl AppState {
+    /// Assembles the state.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        services: Services,
+        acks: Arc<AckHub>,
+        chats_hub: Arc<Hub<ChatSource>>,
+        feeds_hub: Arc<Hub<FeedSource>>,
+        node: NodeId,
+        config: Config,
+        sockets_stop: CancellationToken,
+        sockets: TaskTracker,
+    ) -> Self {
+        AppState {
+            services,
+            acks,
+            chats_hub,
+            feeds_hub,
+            node,
+            limiter: RateLimiter::per_second(config.send_rate_per_sec),
+            config,
+            sockets_stop,
+            sockets,
+            next_conn: AtomicU64::new(1),
+        }
+    }
+
+    /// A fresh connection id, unique on this node.
+    pub fn next_conn_id(&self) -> ConnId {
+        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The origin stamp of a change made by `conn` on this node.
+    pub fn origin(&self, conn: ConnId) -> Origin {
+        Origin {
+            node: self.node.clone(),
+            conn,
+        }
+    }
+
+    /// Takes one send from `user`'s allowance.
+    pub fn check_send_rate(&self, user: UserId) -> Result<(), CoreError> {
+        if self.limiter.try_acquire(user) {
+            Ok(())
+        } else {
+            Err(CoreError::RateLimited("too many messages; slow down"))
+        }
+    }
+}
+
+/// The shared state, as handlers hold it.
+pub type SharedState = Arc<AppState>;

@@ -1,0 +1,328 @@
+//! One `/chat/{id}` socket: history on open, live events of the chat, sending, acks.
+
+use super::frames::{decode_client_frame, ClientFrame, ServerFrame};
+use super::socket::*;
+use crate::api::dto::MessageOut;
+use crate::api::send::await_duplicate;
+use crate::realtime::{Delivery, Sink};
+use crate::state::SharedState;
+use messenger_core::ports::SocketKey;
+use messenger_core::services::{Submission, DEFAULT_PAGE, MAX_PAGE};
+use messenger_core::validation::page_limit;
+use messenger_core::{
+    ChatEventKind, ChatId, CommitNotice, CommitOutcome, ConnId, CoreError, FeedEntry, FeedEvent,
+    MessageId, Page, Session, UserId,
+};
+use poem::web::websocket::WebSocketStream;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// At most one `typing` per connection per this long is forwarded.
+const TYPING_EVERY: Duration = Duration::from_secs(1);
+
+struct ChatConn {
+    state: SharedState,
+    session: Session,
+    chat: ChatId,
+    conn: ConnId,
+    out: Outbox,
+    last_typing: Option<Instant>,
+}
+
+/// Runs the socket until either side ends it.
+pub async fn run(
+    state: SharedState,
+    socket: WebSocketStream,
+    session: Session,
+    chat: ChatId,
+    after: Option<MessageId>,
+) {
+    let conn = state.next_conn_id();
+    let span = tracing::info_span!("chat_socket", conn = conn.0, user = session.user_id.0, chat = chat.0);
+    let (out, inbox) = Outbox::split(socket);
+    let key = SocketKey {
+        node: state.node.clone(),
+        conn,
+        user: session.user_id,
+        chat: Some(chat),
+    };
+    let mut this = ChatConn {
+        state: state.clone(),
+        session,
+        chat,
+        conn,
+        out,
+        last_typing: None,
+    };
+    async move {
+        tracing::debug!("opened");
+        let reason = this.serve(inbox, after, &key).await;
+        tracing::debug!(?reason, "closing");
+        let user = this.session.user_id;
+        state.chats_hub.unsubscribe(chat, conn);
+        state.feeds_hub.unsubscribe(user, conn);
+        state.acks.deregister(conn);
+        if let Err(e) = state.services.presence.closed(&key).await {
+            tracing::warn!(error = %e, "presence not updated on close");
+        }
+        match reason {
+            Some((code, text)) => this.out.close(code, text).await,
+            None => this.out.close(1000, "bye").await,
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+type CloseReason = Option<(u16, &'static str)>;
+
+impl ChatConn {
+    fn user(&self) -> UserId {
+        self.session.user_id
+    }
+
+    async fn serve(
+        &mut self,
+        mut inbox: futures_util::stream::SplitStream<WebSocketStream>,
+        after: Option<MessageId>,
+        key: &SocketKey,
+    ) -> CloseReason {
+        let state = self.state.clone();
+        let mut acks = state.acks.register(self.conn);
+
+        // The feed tells us about logout and removal from the chat.
+        let feed_from = state.services.ports.feed.head(self.user()).await.unwrap_or(0) as i64;
+        let (feed_sink, mut feed_rx, _) = Sink::bounded(FEED_QUEUE);
+        state.feeds_hub.subscribe(self.user(), self.conn, feed_sink, feed_from);
+
+        // History first, then the stream from where history ends.
+        let page = match self.opening_history(after).await {
+            Ok(page) => page,
+            Err(e) => {
+                let _ = self.out.error(None, &e).await;
+                return Some((CLOSE_GOING_AWAY, "history unavailable"));
+            }
+        };
+        let from = page
+            .messages
+            .last()
+            .map(|m| m.id.get())
+            .or(after.map(MessageId::get))
+            .unwrap_or(0);
+        let history = ServerFrame::History {
+            messages: page.messages.iter().map(MessageOut::from).collect(),
+            has_more: page.has_more,
+        };
+        if self.out.frame(&history).await.is_err() {
+            return None;
+        }
+        let (sink, mut events, overflowed) = Sink::bounded(EVENT_QUEUE);
+        let live_from = state.chats_hub.subscribe(self.chat, self.conn, sink, from);
+        let backlog = state.chats_hub.catch_up(self.chat, from, live_from).await;
+
+        if let Err(e) = state.services.presence.opened(key).await {
+            tracing::warn!(error = %e, "presence not updated on open");
+        }
+        let online = state
+            .services
+            .presence
+            .online_in_chat(self.chat)
+            .await
+            .unwrap_or_default();
+        let presence = ServerFrame::Presence {
+            online: online.into_iter().map(UserId::get).collect(),
+        };
+        if self.out.frame(&presence).await.is_err() {
+            return None;
+        }
+        match backlog {
+            Ok(backlog) => {
+                for d in backlog {
+                    if self.deliver(&d).await.is_err() {
+                        return None;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "catch-up failed");
+                return Some((CLOSE_SLOW, "could not catch up; reconnect with ?after="));
+            }
+        }
+
+        let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.ping_interval_secs));
+        let stop = state.sockets_stop.clone();
+        loop {
+            let sent = tokio::select! {
+                _ = stop.cancelled() => return Some((CLOSE_GOING_AWAY, "server shutting down")),
+                incoming = next_incoming(&mut inbox) => match incoming {
+                    Incoming::Text(text) => self.on_frame(&text).await,
+                    Incoming::Binary => {
+                        let err = CoreError::invalid("frame", "binary frames are not supported; send JSON text");
+                        self.out.error(None, &err).await
+                    }
+                    Incoming::Alive => { heartbeat.pong(); Ok(()) }
+                    Incoming::Gone => return None,
+                    Incoming::TooBig => return Some((CLOSE_TOO_BIG, "frame too large")),
+                },
+                delivery = events.recv() => match delivery {
+                    Some(d) if d.event.seq.get() > from => self.deliver(&d).await,
+                    Some(_) => Ok(()),
+                    None if overflowed.load(Ordering::Acquire) => {
+                        return Some((CLOSE_SLOW, "too far behind; reconnect with ?after="));
+                    }
+                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
+                },
+                notice = acks.recv() => match notice {
+                    Some(n) => self.ack(n).await,
+                    None => return Some((CLOSE_GOING_AWAY, "server shutting down")),
+                },
+                entry = feed_rx.recv() => match entry {
+                    Some(e) => match self.on_feed(&e) {
+                        Some(reason) => return Some(reason),
+                        None => Ok(()),
+                    },
+                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
+                },
+                alive = heartbeat.tick() => {
+                    if !alive {
+                        return Some((CLOSE_PING_TIMEOUT, "no pong"));
+                    }
+                    self.out.ping().await
+                }
+            };
+            if sent.is_err() {
+                return None;
+            }
+        }
+    }
+
+    async fn opening_history(&self, after: Option<MessageId>) -> Result<Page, CoreError> {
+        let messages = &self.state.services.messages;
+        match after {
+            Some(after) => messages.page_after(self.user(), self.chat, after).await,
+            None => {
+                messages
+                    .page_before(self.user(), self.chat, None, DEFAULT_PAGE)
+                    .await
+            }
+        }
+    }
+
+    async fn deliver(&mut self, d: &Arc<Delivery>) -> Result<(), Closed> {
+        let mine = d
+            .event
+            .origin
+            .as_ref()
+            .is_some_and(|o| o.conn == self.conn && o.node == self.state.node);
+        let own_typing = matches!(d.event.kind, ChatEventKind::Typing { user_id } if user_id == self.user());
+        if mine || own_typing {
+            return Ok(());
+        }
+        self.out.text(&d.frame).await
+    }
+
+    async fn ack(&mut self, notice: CommitNotice) -> Result<(), Closed> {
+        self.settled(notice.client_id, notice.outcome).await
+    }
+
+    async fn settled(&mut self, client_id: Option<String>, outcome: CommitOutcome) -> Result<(), Closed> {
+        match outcome {
+            CommitOutcome::Committed(message) => {
+                let ack = ServerFrame::Ack {
+                    client_id,
+                    message: MessageOut::from(&message),
+                };
+                self.out.frame(&ack).await
+            }
+            CommitOutcome::NotFound => self.out.error(client_id, &CoreError::NotFound("message")).await,
+        }
+    }
+
+    fn on_feed(&self, entry: &FeedEntry) -> CloseReason {
+        match &entry.event {
+            FeedEvent::TokenRevoked { token_id } if *token_id == self.session.token_id => {
+                Some((CLOSE_REVOKED, "token revoked"))
+            }
+            FeedEvent::ChatDeleted { chat_id } if *chat_id == self.chat => {
+                Some((CLOSE_REMOVED, "no longer a participant of this chat"))
+            }
+            _ => None,
+        }
+    }
+
+    async fn on_frame(&mut self, text: &str) -> Result<(), Closed> {
+        let frame = match decode_client_frame(text) {
+            Ok(frame) => frame,
+            Err(e) => return self.out.error(e.client_id, &e.error).await,
+        };
+        let state = self.state.clone();
+        let services = &state.services;
+        match frame {
+            ClientFrame::Change { client_id, change } => {
+                if let Err(e) = state.check_send_rate(self.user()) {
+                    return self.out.error(Some(client_id), &e).await;
+                }
+                let origin = Some(state.origin(self.conn));
+                let submitted = services
+                    .messages
+                    .submit(self.user(), self.chat, origin, Some(client_id.clone()), change)
+                    .await;
+                match submitted {
+                    Ok(Submission::Queued(_)) => Ok(()),
+                    Ok(Submission::Settled(outcome)) => self.settled(Some(client_id), outcome).await,
+                    Ok(Submission::DuplicateInFlight(seq)) => {
+                        match await_duplicate(&state, self.user(), self.chat, seq, &client_id).await {
+                            Ok(outcome) => self.settled(Some(client_id), outcome).await,
+                            Err(e) => self.out.error(Some(client_id), &e).await,
+                        }
+                    }
+                    Err(e) => self.out.error(Some(client_id), &e).await,
+                }
+            }
+            ClientFrame::LoadMore { before, limit } => {
+                let page = match page_limit(limit, DEFAULT_PAGE, MAX_PAGE) {
+                    Ok(limit) => {
+                        services
+                            .messages
+                            .page_before(self.user(), self.chat, Some(MessageId(before)), limit)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match page {
+                    Ok(page) => {
+                        let frame = ServerFrame::History {
+                            messages: page.messages.iter().map(MessageOut::from).collect(),
+                            has_more: page.has_more,
+                        };
+                        self.out.frame(&frame).await
+                    }
+                    Err(e) => self.out.error(None, &e).await,
+                }
+            }
+            ClientFrame::Typing => {
+                let now = Instant::now();
+                if self.last_typing.is_some_and(|t| now.duration_since(t) < TYPING_EVERY) {
+                    return Ok(());
+                }
+                self.last_typing = Some(now);
+                match services.messages.typing(self.user(), self.chat).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => self.out.error(None, &e).await,
+                }
+            }
+            ClientFrame::Read { message_id } => {
+                match services
+                    .chats
+                    .mark_read(self.user(), self.chat, MessageId(message_id))
+                    .await
+                {
+                    Ok(()) => Ok(()),
+                    Err(e) => self.out.error(None, &e).await,
+                }
+            }
+        }
+    }
+}

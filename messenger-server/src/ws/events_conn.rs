@@ -1,0 +1,248 @@
+//! One `/events` socket: the caller's feed across every chat they take part in.
+
+use super::frames::ServerFrame;
+use super::socket::*;
+use crate::api::dto::ChatOut;
+use crate::realtime::{Delivery, Sink};
+use crate::state::SharedState;
+use messenger_core::ports::SocketKey;
+use messenger_core::{ChatId, ConnId, CoreError, EventSeq, FeedEntry, FeedEvent, Session, UserId};
+use poem::web::websocket::WebSocketStream;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+struct EventsConn {
+    state: SharedState,
+    session: Session,
+    conn: ConnId,
+    out: Outbox,
+    /// Chats subscribed to, with the position up to which events are skipped (already
+    /// covered when the subscription started).
+    chats: HashMap<ChatId, i64>,
+    sink: Sink<Arc<Delivery>>,
+}
+
+/// Runs the socket until either side ends it.
+pub async fn run(state: SharedState, socket: WebSocketStream, session: Session) {
+    let conn = state.next_conn_id();
+    let span = tracing::info_span!("events_socket", conn = conn.0, user = session.user_id.0);
+    let (out, inbox) = Outbox::split(socket);
+    let key = SocketKey {
+        node: state.node.clone(),
+        conn,
+        user: session.user_id,
+        chat: None,
+    };
+    let (sink, events, overflowed) = Sink::bounded(EVENT_QUEUE);
+    let mut this = EventsConn {
+        state: state.clone(),
+        session,
+        conn,
+        out,
+        chats: HashMap::new(),
+        sink,
+    };
+    async move {
+        let reason = this.serve(inbox, events, overflowed, &key).await;
+        tracing::debug!(?reason, "closing");
+        for chat in this.chats.keys() {
+            state.chats_hub.unsubscribe(*chat, conn);
+        }
+        state.feeds_hub.unsubscribe(this.session.user_id, conn);
+        if let Err(e) = state.services.presence.closed(&key).await {
+            tracing::warn!(error = %e, "presence not updated on close");
+        }
+        match reason {
+            Some((code, text)) => this.out.close(code, text).await,
+            None => this.out.close(1000, "bye").await,
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+type CloseReason = Option<(u16, &'static str)>;
+
+impl EventsConn {
+    fn user(&self) -> UserId {
+        self.session.user_id
+    }
+
+    async fn serve(
+        &mut self,
+        mut inbox: futures_util::stream::SplitStream<WebSocketStream>,
+        mut events: mpsc::Receiver<Arc<Delivery>>,
+        overflowed: Arc<AtomicBool>,
+        key: &SocketKey,
+    ) -> CloseReason {
+        let state = self.state.clone();
+        let opening = async {
+            let feed_from = state.services.ports.feed.head(self.user()).await? as i64;
+            let chats = state.services.ports.chats.list_for_user(self.user()).await?;
+            let mut heads = Vec::with_capacity(chats.len());
+            for chat in chats {
+                heads.push((chat.id, state.services.ports.stream.head(chat.id).await?));
+            }
+            Ok::<_, CoreError>((feed_from, heads))
+        };
+        let (feed_from, heads) = match opening.await {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = self.out.error(None, &e).await;
+                return Some((CLOSE_GOING_AWAY, "feed unavailable"));
+            }
+        };
+        let (feed_sink, mut feed_rx, feed_overflowed) = Sink::bounded(FEED_QUEUE);
+        let feed_live = state.feeds_hub.subscribe(self.user(), self.conn, feed_sink, feed_from);
+        if let Err(e) = state.services.presence.opened(key).await {
+            tracing::warn!(error = %e, "presence not updated on open");
+        }
+        let ready = ServerFrame::Ready {
+            user_id: self.user().get(),
+        };
+        if self.out.frame(&ready).await.is_err() {
+            return None;
+        }
+        for (chat, head) in heads {
+            if self.follow(chat, head).await.is_err() {
+                return None;
+            }
+        }
+        match state.feeds_hub.catch_up(self.user(), feed_from, feed_live).await {
+            Ok(backlog) => {
+                for entry in backlog {
+                    match self.on_feed(&entry).await {
+                        Ok(None) => {}
+                        Ok(Some(reason)) => return Some(reason),
+                        Err(()) => return None,
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "feed catch-up failed");
+                return Some((CLOSE_SLOW, "could not catch up; reconnect"));
+            }
+        }
+        let mut feed_skip = feed_live;
+
+        let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.ping_interval_secs));
+        let stop = state.sockets_stop.clone();
+        loop {
+            let sent = tokio::select! {
+                _ = stop.cancelled() => return Some((CLOSE_GOING_AWAY, "server shutting down")),
+                incoming = next_incoming(&mut inbox) => match incoming {
+                    Incoming::Text(_) | Incoming::Binary => {
+                        let err = CoreError::invalid("frame", "/events takes no frames from clients");
+                        self.out.error(None, &err).await
+                    }
+                    Incoming::Alive => { heartbeat.pong(); Ok(()) }
+                    Incoming::Gone => return None,
+                    Incoming::TooBig => return Some((CLOSE_TOO_BIG, "frame too large")),
+                },
+                delivery = events.recv() => match delivery {
+                    Some(d) => self.deliver(&d).await,
+                    None if overflowed.load(Ordering::Acquire) => {
+                        return Some((CLOSE_SLOW, "too far behind; reconnect"));
+                    }
+                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
+                },
+                entry = feed_rx.recv() => match entry {
+                    Some(e) if (e.seq as i64) > feed_skip => {
+                        feed_skip = e.seq as i64;
+                        match self.on_feed(&e).await {
+                            Ok(None) => Ok(()),
+                            Ok(Some(reason)) => return Some(reason),
+                            Err(()) => Err(()),
+                        }
+                    }
+                    Some(_) => Ok(()),
+                    None if feed_overflowed.load(Ordering::Acquire) => {
+                        return Some((CLOSE_SLOW, "too far behind; reconnect"));
+                    }
+                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
+                },
+                alive = heartbeat.tick() => {
+                    if !alive {
+                        return Some((CLOSE_PING_TIMEOUT, "no pong"));
+                    }
+                    self.out.ping().await
+                }
+            };
+            if sent.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// Starts delivering `chat`'s events after position `from`.
+    async fn follow(&mut self, chat: ChatId, from: EventSeq) -> Result<(), Closed> {
+        if self.chats.contains_key(&chat) {
+            return Ok(());
+        }
+        let hub = &self.state.chats_hub;
+        let live = hub.subscribe(chat, self.conn, self.sink.clone(), from.get());
+        self.chats.insert(chat, from.get().max(live));
+        match hub.catch_up(chat, from.get(), live).await {
+            Ok(backlog) => {
+                for d in backlog {
+                    if d.for_feed {
+                        self.out.text(&d.frame).await?;
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, chat = chat.0, "catch-up failed");
+                Ok(())
+            }
+        }
+    }
+
+    async fn deliver(&mut self, d: &Arc<Delivery>) -> Result<(), Closed> {
+        match self.chats.get(&d.event.chat_id) {
+            Some(skip) if d.event.seq.get() > *skip && d.for_feed => self.out.text(&d.frame).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn chat_frame(&self, chat: ChatId) -> Option<ChatOut> {
+        match self.state.services.chats.get(self.user(), chat).await {
+            Ok(view) => Some(ChatOut::from(&view)),
+            Err(_) => None,
+        }
+    }
+
+    async fn on_feed(&mut self, entry: &FeedEntry) -> Result<CloseReason, Closed> {
+        match &entry.event {
+            FeedEvent::ChatCreated { chat_id, from } => {
+                if let Some(chat) = self.chat_frame(*chat_id).await {
+                    self.out.frame(&ServerFrame::ChatCreated { chat }).await?;
+                    self.follow(*chat_id, *from).await?;
+                }
+            }
+            FeedEvent::ChatUpdated { chat_id } => {
+                if let Some(chat) = self.chat_frame(*chat_id).await {
+                    self.out.frame(&ServerFrame::ChatUpdated { chat }).await?;
+                }
+            }
+            FeedEvent::ChatDeleted { chat_id } => {
+                if self.chats.remove(chat_id).is_some() {
+                    self.state.chats_hub.unsubscribe(*chat_id, self.conn);
+                }
+                let frame = ServerFrame::ChatDeleted {
+                    chat_id: chat_id.get(),
+                };
+                self.out.frame(&frame).await?;
+            }
+            FeedEvent::TokenRevoked { token_id } if *token_id == self.session.token_id => {
+                return Ok(Some((CLOSE_REVOKED, "token revoked")));
+            }
+            FeedEvent::TokenRevoked { .. } => {}
+        }
+        Ok(None)
+    }
+}

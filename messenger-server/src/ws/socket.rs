@@ -1,0 +1,137 @@
+//! What both socket kinds share: writing frames, pings, close codes, and the loop's inputs.
+
+use super::frames::ServerFrame;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use messenger_core::CoreError;
+use poem::web::websocket::{CloseCode, Message, WebSocketStream};
+use std::time::Duration;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+/// Close code: the token was revoked (logout).
+pub const CLOSE_REVOKED: u16 = 4001;
+/// Close code: removed from the chat, or the chat was deleted.
+pub const CLOSE_REMOVED: u16 = 4003;
+/// Close code: the socket fell too far behind; reconnect with `?after=`.
+pub const CLOSE_SLOW: u16 = 4008;
+/// Close code: the server is shutting down.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code: a frame above the hard limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code: two pings went unanswered.
+pub const CLOSE_PING_TIMEOUT: u16 = 1011;
+
+/// Bound of a socket's queue of chat events (a socket further behind is closed, code 4008).
+pub const EVENT_QUEUE: usize = 1024;
+/// Bound of a socket's queue of feed entries.
+pub const FEED_QUEUE: usize = 256;
+
+/// The writing half of a socket.
+pub struct Outbox {
+    sink: SplitSink<WebSocketStream, Message>,
+}
+
+/// Why a socket's loop ended.
+pub type Closed = ();
+
+impl Outbox {
+    /// Splits a socket into its writing half and its reading half.
+    pub fn split(socket: WebSocketStream) -> (Outbox, SplitStream<WebSocketStream>) {
+        let (sink, stream) = socket.split();
+        (Outbox { sink }, stream)
+    }
+
+    /// Sends one text frame; `Err` if the peer is gone.
+    pub async fn text(&mut self, text: &str) -> Result<(), Closed> {
+        self.sink
+            .send(Message::Text(text.to_owned()))
+            .await
+            .map_err(|_| ())
+    }
+
+    /// Sends a server frame.
+    pub async fn frame(&mut self, frame: &ServerFrame) -> Result<(), Closed> {
+        self.text(&frame.to_json()).await
+    }
+
+    /// Sends an error frame; the socket stays open.
+    pub async fn error(&mut self, client_id: Option<String>, err: &CoreError) -> Result<(), Closed> {
+        self.frame(&ServerFrame::error(client_id, err)).await
+    }
+
+    /// Sends a ping.
+    pub async fn ping(&mut self) -> Result<(), Closed> {
+        self.sink.send(Message::Ping(Vec::new())).await.map_err(|_| ())
+    }
+
+    /// Sends a close frame with `code` and ends the socket.
+    pub async fn close(mut self, code: u16, reason: &str) {
+        let _ = self
+            .sink
+            .send(Message::Close(Some((CloseCode::from(code), reason.to_owned()))))
+            .await;
+        let _ = self.sink.close().await;
+    }
+}
+
+/// Pings every `every`, and tells when two in a row went unanswered.
+pub struct Heartbeat {
+    interval: Interval,
+    unanswered: u32,
+}
+
+impl Heartbeat {
+    /// A heartbeat whose first ping is one period from now.
+    pub fn new(every: Duration) -> Self {
+        let mut interval = tokio::time::interval_at(Instant::now() + every, every);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Heartbeat {
+            interval,
+            unanswered: 0,
+        }
+    }
+
+    /// Waits for the next ping time; `false` if the peer missed two pongs already.
+    pub async fn tick(&mut self) -> bool {
+        self.interval.tick().await;
+        self.unanswered += 1;
+        self.unanswered <= 2
+    }
+
+    /// The peer answered.
+    pub fn pong(&mut self) {
+        self.unanswered = 0;
+    }
+}
+
+/// What arrived from the client, boiled down.
+pub enum Incoming {
+    /// A text frame.
+    Text(String),
+    /// A binary frame (not part of the protocol).
+    Binary,
+    /// A pong (or a ping, which also proves the peer alive).
+    Alive,
+    /// The peer closed, or the connection broke.
+    Gone,
+    /// A frame over the hard limit.
+    TooBig,
+}
+
+/// Reads the next client frame.
+pub async fn next_incoming(stream: &mut SplitStream<WebSocketStream>) -> Incoming {
+    match stream.next().await {
+        Some(Ok(Message::Text(t))) => Incoming::Text(t),
+        Some(Ok(Message::Binary(_))) => Incoming::Binary,
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Alive,
+        Some(Ok(Message::Close(_))) | None => Incoming::Gone,
+        Some(Err(e)) => {
+            let text = e.to_string();
+            if text.contains("too long") || text.contains("Space limit") {
+                Incoming::TooBig
+            } else {
+                Incoming::Gone
+            }
+        }
+    }
+}
