@@ -1,0 +1,287 @@
+//! `spawn_app()` and clients that speak the protocol: every test gets a server of its own
+//! (in memory, on port 0), so tests run in parallel and repeatably.
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use messenger_server::{Application, Config};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+
+/// How long a test waits for any one frame or response before failing.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+static NEXT_PHONE: AtomicU64 = AtomicU64::new(1);
+
+/// A running server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A registered user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub token: String,
+    pub username: String,
+    pub phone: String,
+    pub password: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Config::for_tests()).await
+}
+
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    let app = Application::build(config).await.expect("the server builds");
+    let addr = app.local_addr();
+    let shutdown = app.shutdown_handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        addr,
+        http: reqwest::Client::new(),
+        shutdown,
+        server: Some(server),
+    }
+}
+
+/// A unique phone number, so that users of parallel tests never clash.
+pub fn fresh_phone() -> String {
+    let n = NEXT_PHONE.fetch_add(1, Ordering::Relaxed) + u64::from(std::process::id()) * 100_000;
+    format!("+1{:010}", n % 10_000_000_000)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server gracefully and waits for it to finish.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.server.take() {
+            Some(h) => tokio::time::timeout(WAIT, h).await??,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = tokio::time::timeout(WAIT, req.send())
+            .await
+            .expect("response in time")
+            .expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.expect("body read");
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(reqwest::Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Registers `username` with a fresh phone and the password `password-<username>`.
+    pub async fn register(&self, username: &str) -> TestUser {
+        let phone = fresh_phone();
+        let password = format!("password-{username}");
+        let (status, body) = self
+            .request(
+                reqwest::Method::POST,
+                "/register",
+                None,
+                Some(json!({"phone": phone, "password": password, "username": username})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "register {username}: {body}");
+        TestUser {
+            id: body["user"]["user_id"].as_i64().expect("user_id"),
+            token: body["token"].as_str().expect("token").to_owned(),
+            username: username.to_owned(),
+            phone,
+            password,
+        }
+    }
+
+    /// Creates a group owned by `owner` with `members`; returns the chat id.
+    pub async fn create_group(&self, owner: &TestUser, name: &str, members: &[&TestUser]) -> i64 {
+        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+        let (status, body) = self
+            .post("/chats", &owner.token, json!({"name": name, "participants": ids}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create group: {body}");
+        body["chat_id"].as_i64().expect("chat_id")
+    }
+
+    /// Sends a message over HTTP; returns the stored message.
+    pub async fn send(&self, user: &TestUser, chat: i64, text: &str) -> Value {
+        let (status, body) = self
+            .post(&format!("/chats/{chat}/messages"), &user.token, json!({"text": text}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "send: {body}");
+        body
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    /// Opens `/chat/{id}` and reads the opening `history` and `presence` frames.
+    pub async fn open_chat(&self, user: &TestUser, chat: i64) -> (Ws, Value) {
+        self.open_chat_at(user, &format!("/chat/{chat}?token={}", user.token)).await
+    }
+
+    /// Opens `/chat/{id}?after=…`.
+    pub async fn open_chat_after(&self, user: &TestUser, chat: i64, after: i64) -> (Ws, Value) {
+        self.open_chat_at(user, &format!("/chat/{chat}?token={}&after={after}", user.token)).await
+    }
+
+    async fn open_chat_at(&self, _user: &TestUser, path: &str) -> (Ws, Value) {
+        let mut ws = self.connect(path).await.expect("socket opens");
+        let history = ws.next_json().await;
+        assert_eq!(history["type"], "history", "first frame: {history}");
+        let presence = ws.next_json().await;
+        assert_eq!(presence["type"], "presence", "second frame: {presence}");
+        (ws, history)
+    }
+
+    /// Opens `/events` and reads `ready`.
+    pub async fn open_events(&self, user: &TestUser) -> Ws {
+        let mut ws = self.connect(&format!("/events?token={}", user.token)).await.expect("socket opens");
+        let ready = ws.next_json().await;
+        assert_eq!(ready["type"], "ready", "first frame: {ready}");
+        assert_eq!(ready["user_id"], user.id);
+        ws
+    }
+
+    /// Opens a socket; `Err` carries the HTTP status of a refused upgrade.
+    pub async fn connect(&self, path: &str) -> Result<Ws, u16> {
+        match tokio_tungstenite::connect_async(self.ws_url(path)).await {
+            Ok((stream, _)) => Ok(Ws { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+            Err(e) => panic!("connect failed: {e}"),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A client socket.
+pub struct Ws {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Ws {
+    pub async fn send_json(&mut self, value: Value) {
+        self.stream.send(Message::text(value.to_string())).await.expect("frame sent");
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::text(text.to_owned())).await.expect("frame sent");
+    }
+
+    /// The next JSON frame (pings and pongs are skipped).
+    pub async fn next_json(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a frame in time")
+                .expect("socket open")
+                .expect("frame readable");
+            match msg {
+                Message::Text(t) => return serde_json::from_str(t.as_str()).expect("JSON frame"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next frame of type `ty`, skipping `presence` and `typing` frames.
+    pub async fn next_of(&mut self, ty: &str) -> Value {
+        loop {
+            let v = self.next_json().await;
+            if v["type"] == ty {
+                return v;
+            }
+            assert!(
+                v["type"] == "presence" || v["type"] == "typing",
+                "expected a {ty} frame, got {v}"
+            );
+        }
+    }
+
+    /// The next frame that is not `presence` / `typing`.
+    pub async fn next_event(&mut self) -> Value {
+        loop {
+            let v = self.next_json().await;
+            if v["type"] != "presence" && v["type"] != "typing" {
+                return v;
+            }
+        }
+    }
+
+    /// Sends a `MessageCreated` and waits for its `ack`; returns the acked message.
+    pub async fn send_message(&mut self, client_id: &str, text: &str) -> Value {
+        self.send_json(json!({"type": "MessageCreated", "client_id": client_id, "text": text})).await;
+        let ack = self.next_of("ack").await;
+        assert_eq!(ack["client_id"], client_id, "{ack}");
+        ack["message"].clone()
+    }
+
+    /// Waits for the server to close the socket; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(WAIT, self.stream.next()).await.expect("close in time") {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+
+    pub fn close_code(code: CloseCode) -> u16 {
+        u16::from(code)
+    }
+}
