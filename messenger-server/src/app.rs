@@ -4,6 +4,7 @@
 use crate::config::{Backend, Config, ConfigError};
 use crate::realtime::{persister_task, AckHub, ChatSource, FeedSource, Hub};
 use crate::state::{AppState, SharedState};
+use crate::payload_errors::PayloadSchemas;
 use crate::{api, http, ws};
 use anyhow::Context;
 use messenger_adapters::memory::in_memory_ports;
@@ -146,6 +147,7 @@ impl Application {
         }
         let state = self.state.clone();
         let api = api::service(state.clone()).server(format!("http://{}", self.addr));
+        let schemas = Arc::new(PayloadSchemas::from_spec(&api.spec()));
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
         let app = Route::new()
@@ -155,7 +157,7 @@ impl Application {
             .at("/events", get(ws::events_socket))
             .at("/", get(landing))
             .nest("/", api.into_endpoint())
-            .around(http::edge)
+            .around(move |ep, req| http::edge(ep, req, schemas.clone()))
             .data(state.clone());
 
         let shutdown = self.shutdown.clone();

@@ -3,6 +3,7 @@
 
 use crate::api::dto::ErrorBody;
 use crate::error::code_for_status;
+use crate::payload_errors::PayloadSchemas;
 use poem::http::{header, StatusCode};
 use poem::web::Json;
 use poem::{Endpoint, IntoResponse, Request, Response};
@@ -25,8 +26,13 @@ fn too_large() -> Response {
 
 /// Refuses bodies over [`MAX_BODY`] (declared or chunked) with `413 too_large`, and turns
 /// every error that is not already JSON (unknown route, wrong method, unparsable body or
-/// parameter, missing token) into the protocol's `{"error": {code, message}}`.
-pub async fn edge<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+/// parameter, missing token) into the protocol's `{"error": {code, message}}`, naming the
+/// field when a JSON body did not fit its schema.
+pub async fn edge<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    schemas: Arc<PayloadSchemas>,
+) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("http", %method, %path);
@@ -51,17 +57,34 @@ pub async fn edge<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Res
             }
             None => {}
         }
+        let is_json_body = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        let body = if is_json_body {
+            match req.take_body().into_bytes_limit(MAX_BODY).await {
+                Ok(bytes) => {
+                    req.set_body(bytes.clone());
+                    Some(bytes)
+                }
+                Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
         let resp = match ep.call(req).await {
             Ok(resp) => resp.into_response(),
             Err(err) => err.into_response(),
         };
-        Ok(shape_error(resp).await)
+        Ok(shape_error(resp, body.as_deref(), &schemas).await)
     }
     .instrument(span)
     .await
 }
 
-async fn shape_error(resp: Response) -> Response {
+async fn shape_error(resp: Response, body: Option<&[u8]>, schemas: &PayloadSchemas) -> Response {
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
@@ -76,7 +99,12 @@ async fn shape_error(resp: Response) -> Response {
     }
     let text = resp.into_body().into_string().await.unwrap_or_default();
     let code = code_for_status(status);
+    let explained = match (status, body) {
+        (StatusCode::BAD_REQUEST, Some(body)) => schemas.explain(&text, body),
+        _ => None,
+    };
     let message = match (code, text.trim()) {
+        _ if explained.is_some() => explained.unwrap_or_default(),
         (_, t) if !t.is_empty() => t.to_owned(),
         ("not_found", _) => "no such route".to_owned(),
         ("method_not_allowed", _) => "this route does not take this method".to_owned(),

@@ -92,8 +92,11 @@ impl AuthService {
     /// Signs in with phone and password. Unknown phone and wrong password are one error, and
     /// cost the same time.
     pub async fn login(&self, phone: &str, password: &str) -> Result<SignedIn, CoreError> {
-        let phone = normalize_phone(phone).map_err(|_| CoreError::InvalidCredentials)?;
-        match self.users.credentials_by_phone(&phone).await? {
+        let creds = match normalize_phone(phone) {
+            Ok(phone) => self.users.credentials_by_phone(&phone).await?,
+            Err(_) => None,
+        };
+        match creds {
             Some(creds) => {
                 if self.hasher.verify(password, &creds.password_hash).await? {
                     Ok(self.sign_in(creds.user))

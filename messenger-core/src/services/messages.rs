@@ -172,6 +172,7 @@ impl MessageService {
 
     /// Announces that `caller` is typing in `chat`.
     pub async fn typing(&self, caller: UserId, chat: ChatId) -> Result<(), CoreError> {
+        self.visible(caller, chat).await?;
         self.stream
             .append(
                 chat,

@@ -46,6 +46,14 @@ impl Persister {
             return Ok(0);
         }
         let outcomes = self.messages.apply(&events).await?;
+        if outcomes.len() != events.len() {
+            // Acknowledging would lose the events without an outcome; take them again later.
+            return Err(CoreError::Unavailable(format!(
+                "the store answered {} outcomes for {} events",
+                outcomes.len(),
+                events.len()
+            )));
+        }
         let keys: Vec<(ChatId, EventSeq)> = events.iter().map(|e| (e.chat_id, e.seq)).collect();
         self.stream.ack_persisted(&keys).await?;
         let notices = events
