@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "messenger-cli", version, about = "Operate a messenger deployment")]
+#[command(
+    name = "messenger-cli",
+    version,
+    about = "Operate a messenger deployment"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -65,7 +65,10 @@ pub fn validate_text(text: &str) -> Result<(), CoreError> {
         ));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(CoreError::invalid("text", "must be at most 4096 characters"));
+        return Err(CoreError::invalid(
+            "text",
+            "must be at most 4096 characters",
+        ));
     }
     Ok(())
 }
@@ -96,15 +99,28 @@ mod tests {
 
     #[test]
     fn phone_is_normalised_to_plus_digits() {
-        assert_eq!(normalize_phone("+1 (555) 123-4567").unwrap(), "+15551234567");
+        assert_eq!(
+            normalize_phone("+1 (555) 123-4567").unwrap(),
+            "+15551234567"
+        );
         assert_eq!(normalize_phone("+4912345").unwrap(), "+4912345");
     }
 
     #[test]
     fn phone_rejects_missing_plus_letters_and_bad_lengths() {
-        for bad in ["5551234567", "+123456", "+1234567890123456", "+12345a789", "+", ""] {
+        for bad in [
+            "5551234567",
+            "+123456",
+            "+1234567890123456",
+            "+12345a789",
+            "+",
+            "",
+        ] {
             let err = normalize_phone(bad).unwrap_err();
-            assert!(matches!(err, CoreError::InvalidInput { field: "phone", .. }), "{bad}");
+            assert!(
+                matches!(err, CoreError::InvalidInput { field: "phone", .. }),
+                "{bad}"
+            );
         }
     }
 

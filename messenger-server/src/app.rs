@@ -2,9 +2,9 @@
 //! hubs, and the HTTP + WebSocket routes; graceful shutdown.
 
 use crate::config::{Backend, Config, ConfigError};
+use crate::payload_errors::PayloadSchemas;
 use crate::realtime::{persister_task, AckHub, ChatSource, FeedSource, Hub};
 use crate::state::{AppState, SharedState};
-use crate::payload_errors::PayloadSchemas;
 use crate::{api, http, ws};
 use anyhow::Context;
 use messenger_adapters::memory::in_memory_ports;
@@ -83,7 +83,10 @@ impl Application {
         let background = TaskTracker::new();
         let acks = Arc::new(AckHub::new(node.clone()));
         let chats_hub = Hub::new(
-            Arc::new(ChatSource::new(ports.stream.clone(), services.presence.clone())),
+            Arc::new(ChatSource::new(
+                ports.stream.clone(),
+                services.presence.clone(),
+            )),
             background_stop.clone(),
             background.clone(),
         );
@@ -96,7 +99,12 @@ impl Application {
         let persister = TaskTracker::new();
         let notifier: Arc<dyn CommitNotifier> = acks.clone();
         persister.spawn(persister_task::run(
-            Persister::new(&ports, notifier, format!("{}-persister", node.0), PERSIST_BATCH),
+            Persister::new(
+                &ports,
+                notifier,
+                format!("{}-persister", node.0),
+                PERSIST_BATCH,
+            ),
             persister_stop.clone(),
         ));
         let state = Arc::new(AppState::new(

@@ -110,12 +110,15 @@ impl Config {
         };
         let token_ttl_secs = match non_empty("MESSENGER_TOKEN_TTL_SECS") {
             None => 7 * 24 * 3600,
-            Some(raw) => raw.parse::<i64>().ok().filter(|t| *t > 0).ok_or(
-                ConfigError::Invalid {
-                    name: "MESSENGER_TOKEN_TTL_SECS",
-                    reason: format!("{raw:?} is not a positive whole number"),
-                },
-            )?,
+            Some(raw) => {
+                raw.parse::<i64>()
+                    .ok()
+                    .filter(|t| *t > 0)
+                    .ok_or(ConfigError::Invalid {
+                        name: "MESSENGER_TOKEN_TTL_SECS",
+                        reason: format!("{raw:?} is not a positive whole number"),
+                    })?
+            }
         };
         Ok(Config {
             addr,
@@ -151,8 +154,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -179,16 +184,28 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = config(&[("MESSENGER_ADDR", "nope")]).unwrap_err().to_string();
+        let err = config(&[("MESSENGER_ADDR", "nope")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("MESSENGER_ADDR"), "{err}");
-        let err = config(&[("MESSENGER_SEND_RATE", "-1")]).unwrap_err().to_string();
+        let err = config(&[("MESSENGER_SEND_RATE", "-1")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("MESSENGER_SEND_RATE"), "{err}");
     }
 
     #[test]
     fn secrets_do_not_print() {
-        let c = config(&[("JWT_SECRET", "hunter2"), ("DATABASE_URL", "postgres://u:pw@h/db"), ("REDIS_URL", "redis://h")]).unwrap();
+        let c = config(&[
+            ("JWT_SECRET", "hunter2"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+            ("REDIS_URL", "redis://h"),
+        ])
+        .unwrap();
         let shown = format!("{c:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("pw@h"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("pw@h"),
+            "{shown}"
+        );
     }
 }

@@ -74,17 +74,30 @@ pub async fn edge<E: Endpoint>(
         } else {
             None
         };
+        if let Some(problem) = body
+            .as_deref()
+            .and_then(|b| schemas.check_body(method.as_str(), &path, b))
+        {
+            let body = ErrorBody::new("invalid_input", problem);
+            return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+        }
         let resp = match ep.call(req).await {
             Ok(resp) => resp.into_response(),
             Err(err) => err.into_response(),
         };
-        Ok(shape_error(resp, body.as_deref(), &schemas).await)
+        let shaped = shape_error(resp, body.as_deref(), &schemas, (method.as_str(), &path)).await;
+        Ok(shaped)
     }
     .instrument(span)
     .await
 }
 
-async fn shape_error(resp: Response, body: Option<&[u8]>, schemas: &PayloadSchemas) -> Response {
+async fn shape_error(
+    resp: Response,
+    body: Option<&[u8]>,
+    schemas: &PayloadSchemas,
+    (method, path): (&str, &str),
+) -> Response {
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
@@ -105,7 +118,7 @@ async fn shape_error(resp: Response, body: Option<&[u8]>, schemas: &PayloadSchem
     };
     let message = match (code, text.trim()) {
         _ if explained.is_some() => explained.unwrap_or_default(),
-        (_, t) if !t.is_empty() => t.to_owned(),
+        (_, t) if !t.is_empty() => schemas.name_path_params(method, path, t),
         ("not_found", _) => "no such route".to_owned(),
         ("method_not_allowed", _) => "this route does not take this method".to_owned(),
         _ => status.canonical_reason().unwrap_or("error").to_owned(),

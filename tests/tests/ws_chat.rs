@@ -33,9 +33,16 @@ async fn opening_sends_the_last_20_messages_oldest_first_then_presence() {
     let (u, chat) = group_of(&app, &["ann", "ben"]).await;
     let mut sent = Vec::new();
     for i in 0..25 {
-        sent.push(app.send(&u[0], chat, &format!("m{i}")).await["message_id"].as_i64().unwrap());
+        sent.push(
+            app.send(&u[0], chat, &format!("m{i}")).await["message_id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
-    let mut ws = app.connect(&format!("/chat/{chat}?token={}", u[1].token)).await.unwrap();
+    let mut ws = app
+        .connect(&format!("/chat/{chat}?token={}", u[1].token))
+        .await
+        .unwrap();
     let history = ws.next_json().await;
     assert_eq!(history["type"], "history");
     assert_eq!(ids(&history["messages"]), sent[5..].to_vec());
@@ -52,8 +59,10 @@ async fn the_token_may_come_in_the_authorization_header() {
         app.ws_url(&format!("/chat/{chat}")),
     )
     .unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {}", u[0].token).parse().unwrap());
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", u[0].token).parse().unwrap(),
+    );
     let (stream, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     drop(stream);
 }
@@ -64,12 +73,34 @@ async fn upgrades_are_refused_without_a_token_to_non_participants_and_for_bad_id
     let (u, chat) = group_of(&app, &["ann", "ben"]).await;
     let eve = app.register("eve").await;
     assert_eq!(app.connect(&format!("/chat/{chat}")).await.err(), Some(401));
-    assert_eq!(app.connect(&format!("/chat/{chat}?token=garbage")).await.err(), Some(401));
-    assert_eq!(app.connect(&format!("/chat/{chat}?token={}", eve.token)).await.err(), Some(404));
-    assert_eq!(app.connect(&format!("/chat/999999?token={}", u[0].token)).await.err(), Some(404));
-    assert_eq!(app.connect(&format!("/chat/abc?token={}", u[0].token)).await.err(), Some(400));
     assert_eq!(
-        app.connect(&format!("/chat/{chat}?token={}&after=x", u[0].token)).await.err(),
+        app.connect(&format!("/chat/{chat}?token=garbage"))
+            .await
+            .err(),
+        Some(401)
+    );
+    assert_eq!(
+        app.connect(&format!("/chat/{chat}?token={}", eve.token))
+            .await
+            .err(),
+        Some(404)
+    );
+    assert_eq!(
+        app.connect(&format!("/chat/999999?token={}", u[0].token))
+            .await
+            .err(),
+        Some(404)
+    );
+    assert_eq!(
+        app.connect(&format!("/chat/abc?token={}", u[0].token))
+            .await
+            .err(),
+        Some(400)
+    );
+    assert_eq!(
+        app.connect(&format!("/chat/{chat}?token={}&after=x", u[0].token))
+            .await
+            .err(),
         Some(400)
     );
 }
@@ -96,8 +127,16 @@ async fn the_sender_gets_an_ack_and_everyone_else_the_event_including_its_other_
     assert_eq!(next["type"], "MessageCreated");
     assert_eq!(next["message"], reply);
     // The ack means committed: history has it.
-    let (_, page) = app.get(&format!("/chats/{chat}/messages"), &u[1].token).await;
-    assert_eq!(ids(&page["messages"]), vec![acked["message_id"].as_i64().unwrap(), reply["message_id"].as_i64().unwrap()]);
+    let (_, page) = app
+        .get(&format!("/chats/{chat}/messages"), &u[1].token)
+        .await;
+    assert_eq!(
+        ids(&page["messages"]),
+        vec![
+            acked["message_id"].as_i64().unwrap(),
+            reply["message_id"].as_i64().unwrap()
+        ]
+    );
 }
 
 #[tokio::test]
@@ -121,7 +160,10 @@ async fn edits_and_deletes_are_acked_to_the_author_and_fanned_out() {
     let id = m["message_id"].as_i64().unwrap();
     ben.next_of("MessageCreated").await;
 
-    ann.send_json(json!({"type": "MessageUpdated", "client_id": "c2", "message_id": id, "text": "first"})).await;
+    ann.send_json(
+        json!({"type": "MessageUpdated", "client_id": "c2", "message_id": id, "text": "first"}),
+    )
+    .await;
     let ack = ann.next_of("ack").await;
     assert_eq!(ack["client_id"], "c2");
     assert_eq!(ack["message"]["text"], "first");
@@ -129,21 +171,35 @@ async fn edits_and_deletes_are_acked_to_the_author_and_fanned_out() {
     let ev = ben.next_of("MessageUpdated").await;
     assert_eq!(ev["message"], ack["message"]);
 
-    ben.send_json(json!({"type": "MessageDeleted", "client_id": "b1", "message_id": id})).await;
+    ben.send_json(json!({"type": "MessageDeleted", "client_id": "b1", "message_id": id}))
+        .await;
     let err = ben.next_of("error").await;
-    assert_eq!((err["client_id"].as_str(), err["code"].as_str()), (Some("b1"), Some("forbidden")));
+    assert_eq!(
+        (err["client_id"].as_str(), err["code"].as_str()),
+        (Some("b1"), Some("forbidden"))
+    );
 
-    ann.send_json(json!({"type": "MessageDeleted", "client_id": "c3", "message_id": id})).await;
+    ann.send_json(json!({"type": "MessageDeleted", "client_id": "c3", "message_id": id}))
+        .await;
     let ack = ann.next_of("ack").await;
     assert_eq!(ack["client_id"], "c3");
     assert_eq!(ack["message"]["message_id"], id);
     let ev = ben.next_of("MessageDeleted").await;
-    assert_eq!(ev, json!({"type": "MessageDeleted", "message_id": id, "chat_id": chat}));
+    assert_eq!(
+        ev,
+        json!({"type": "MessageDeleted", "message_id": id, "chat_id": chat})
+    );
 
-    ann.send_json(json!({"type": "MessageDeleted", "client_id": "c4", "message_id": id})).await;
+    ann.send_json(json!({"type": "MessageDeleted", "client_id": "c4", "message_id": id}))
+        .await;
     let err = ann.next_of("error").await;
-    assert_eq!((err["client_id"].as_str(), err["code"].as_str()), (Some("c4"), Some("not_found")));
-    let (_, page) = app.get(&format!("/chats/{chat}/messages"), &u[0].token).await;
+    assert_eq!(
+        (err["client_id"].as_str(), err["code"].as_str()),
+        (Some("c4"), Some("not_found"))
+    );
+    let (_, page) = app
+        .get(&format!("/chats/{chat}/messages"), &u[0].token)
+        .await;
     assert_eq!(page["messages"], json!([]));
 }
 
@@ -152,7 +208,9 @@ async fn a_frame_about_a_message_of_another_chat_is_not_found() {
     let app = spawn_app().await;
     let (u, chat) = group_of(&app, &["ann", "ben"]).await;
     let other = app.create_group(&u[0], "Other", &[]).await;
-    let elsewhere = app.send(&u[0], other, "elsewhere").await["message_id"].as_i64().unwrap();
+    let elsewhere = app.send(&u[0], other, "elsewhere").await["message_id"]
+        .as_i64()
+        .unwrap();
     let (mut ann, _) = app.open_chat(&u[0], chat).await;
     ann.send_json(json!({"type": "MessageUpdated", "client_id": "x", "message_id": elsewhere, "text": "hijack"})).await;
     let err = ann.next_of("error").await;
@@ -167,22 +225,72 @@ async fn bad_frames_get_error_frames_and_the_socket_stays_usable() {
     let (mut ann, _) = app.open_chat(&u[0], chat).await;
     let cases: Vec<(String, Value, &str)> = vec![
         ("{not json".into(), Value::Null, "invalid_input"),
-        (r#"{"type":"Bogus","client_id":"k1"}"#.into(), json!("k1"), "invalid_input"),
-        (r#"{"type":"MessageCreated","text":"no id"}"#.into(), Value::Null, "invalid_input"),
-        (r#"{"type":"MessageCreated","client_id":"k2","text":"   "}"#.into(), json!("k2"), "invalid_input"),
-        (json!({"type":"MessageCreated","client_id":"k3","text":"x".repeat(4097)}).to_string(), json!("k3"), "invalid_input"),
-        (json!({"type":"MessageCreated","client_id":"c".repeat(65),"text":"x"}).to_string(), json!("c".repeat(65)), "invalid_input"),
-        (json!({"type":"MessageCreated","client_id":"k4","text":"x".repeat(70_000)}).to_string(), Value::Null, "too_large"),
-        (r#"{"type":"MessageUpdated","client_id":"k5","message_id":"1","text":"x"}"#.into(), json!("k5"), "invalid_input"),
-        (r#"{"type":"MessageDeleted","client_id":"k6","message_id":99999}"#.into(), json!("k6"), "not_found"),
-        (r#"{"type":"load_more","before":10,"limit":0}"#.into(), Value::Null, "invalid_input"),
-        (r#"{"type":"read","message_id":99999}"#.into(), Value::Null, "not_found"),
+        (
+            r#"{"type":"Bogus","client_id":"k1"}"#.into(),
+            json!("k1"),
+            "invalid_input",
+        ),
+        (
+            r#"{"type":"MessageCreated","text":"no id"}"#.into(),
+            Value::Null,
+            "invalid_input",
+        ),
+        (
+            r#"{"type":"MessageCreated","client_id":"k2","text":"   "}"#.into(),
+            json!("k2"),
+            "invalid_input",
+        ),
+        (
+            json!({"type":"MessageCreated","client_id":"k3","text":"x".repeat(4097)}).to_string(),
+            json!("k3"),
+            "invalid_input",
+        ),
+        (
+            json!({"type":"MessageCreated","client_id":"c".repeat(65),"text":"x"}).to_string(),
+            json!("c".repeat(65)),
+            "invalid_input",
+        ),
+        (
+            json!({"type":"MessageCreated","client_id":"k4","text":"x".repeat(70_000)}).to_string(),
+            Value::Null,
+            "too_large",
+        ),
+        (
+            r#"{"type":"MessageUpdated","client_id":"k5","message_id":"1","text":"x"}"#.into(),
+            json!("k5"),
+            "invalid_input",
+        ),
+        (
+            r#"{"type":"MessageDeleted","client_id":"k6","message_id":99999}"#.into(),
+            json!("k6"),
+            "not_found",
+        ),
+        (
+            r#"{"type":"load_more","before":10,"limit":0}"#.into(),
+            Value::Null,
+            "invalid_input",
+        ),
+        (
+            r#"{"type":"read","message_id":99999}"#.into(),
+            Value::Null,
+            "not_found",
+        ),
     ];
     for (frame, client_id, code) in cases {
         ann.send_text(&frame).await;
         let err = ann.next_of("error").await;
-        assert_eq!(err["code"], code, "frame {}: {err}", &frame[..frame.len().min(80)]);
-        assert_eq!(err["client_id"], client_id, "frame {}", &frame[..frame.len().min(80)]);
+        assert_eq!(
+            err["code"],
+            code,
+            "frame {}: {err}",
+            &frame[..frame.len().min(80)]
+        );
+        assert_eq!(
+            err["client_id"],
+            client_id,
+            "frame {}",
+            &frame[..frame.len().min(80)]
+        );
         assert!(err["message"].is_string());
     }
     let m = ann.send_message("ok", "still here").await;
@@ -199,26 +307,37 @@ async fn a_repeated_client_id_makes_no_second_message() {
     let again = ann.send_message("same", "once").await;
     assert_eq!(first, again);
     // Back to back, before the first is committed.
-    ann.send_json(json!({"type": "MessageCreated", "client_id": "fast", "text": "a"})).await;
-    ann.send_json(json!({"type": "MessageCreated", "client_id": "fast", "text": "a"})).await;
+    ann.send_json(json!({"type": "MessageCreated", "client_id": "fast", "text": "a"}))
+        .await;
+    ann.send_json(json!({"type": "MessageCreated", "client_id": "fast", "text": "a"}))
+        .await;
     let a1 = ann.next_of("ack").await;
     let a2 = ann.next_of("ack").await;
     assert_eq!(a1["message"]["message_id"], a2["message"]["message_id"]);
     // Ben saw each message once.
     assert_eq!(ben.next_of("MessageCreated").await["message"], first);
-    assert_eq!(ben.next_of("MessageCreated").await["message"]["message_id"], a1["message"]["message_id"]);
+    assert_eq!(
+        ben.next_of("MessageCreated").await["message"]["message_id"],
+        a1["message"]["message_id"]
+    );
     let marker = app.send(&u[1], chat, "marker").await;
     assert_eq!(ben.next_of("MessageCreated").await["message"], marker);
-    let (_, page) = app.get(&format!("/chats/{chat}/messages"), &u[0].token).await;
+    let (_, page) = app
+        .get(&format!("/chats/{chat}/messages"), &u[0].token)
+        .await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 3);
     // Deleted since: the repeat answers not_found.
     assert_eq!(ann.next_of("MessageCreated").await["message"], marker);
     let id = first["message_id"].as_i64().unwrap();
     app.delete(&format!("/messages/{id}"), &u[0].token).await;
     assert_eq!(ann.next_of("MessageDeleted").await["message_id"], id);
-    ann.send_json(json!({"type": "MessageCreated", "client_id": "same", "text": "once"})).await;
+    ann.send_json(json!({"type": "MessageCreated", "client_id": "same", "text": "once"}))
+        .await;
     let err = ann.next_of("error").await;
-    assert_eq!((err["client_id"].as_str(), err["code"].as_str()), (Some("same"), Some("not_found")));
+    assert_eq!(
+        (err["client_id"].as_str(), err["code"].as_str()),
+        (Some("same"), Some("not_found"))
+    );
 }
 
 #[tokio::test]
@@ -227,15 +346,21 @@ async fn load_more_answers_with_the_page_before() {
     let (u, chat) = group_of(&app, &["ann", "ben"]).await;
     let mut sent = Vec::new();
     for i in 0..30 {
-        sent.push(app.send(&u[0], chat, &format!("m{i}")).await["message_id"].as_i64().unwrap());
+        sent.push(
+            app.send(&u[0], chat, &format!("m{i}")).await["message_id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     let (mut ws, history) = app.open_chat(&u[1], chat).await;
     let oldest = ids(&history["messages"])[0];
-    ws.send_json(json!({"type": "load_more", "before": oldest})).await;
+    ws.send_json(json!({"type": "load_more", "before": oldest}))
+        .await;
     let page = ws.next_of("history").await;
     assert_eq!(ids(&page["messages"]), sent[..10].to_vec());
     assert_eq!(page["has_more"], false);
-    ws.send_json(json!({"type": "load_more", "before": oldest, "limit": 3})).await;
+    ws.send_json(json!({"type": "load_more", "before": oldest, "limit": 3}))
+        .await;
     let page = ws.next_of("history").await;
     assert_eq!(ids(&page["messages"]), sent[7..10].to_vec());
     assert_eq!(page["has_more"], true);
@@ -257,8 +382,10 @@ async fn typing_reaches_the_others_and_read_receipts_reach_everyone() {
     assert_eq!(typing["user_id"], u[0].id);
     let m = ann.send_message("c1", "read me").await;
     ben.next_of("MessageCreated").await;
-    ben.send_json(json!({"type": "read", "message_id": m["message_id"]})).await;
-    let expected = json!({"type": "read", "chat_id": chat, "user_id": u[1].id, "message_id": m["message_id"]});
+    ben.send_json(json!({"type": "read", "message_id": m["message_id"]}))
+        .await;
+    let expected =
+        json!({"type": "read", "chat_id": chat, "user_id": u[1].id, "message_id": m["message_id"]});
     assert_eq!(ben.next_of("read").await, expected);
     // Ann's socket never got her own typing back: the next thing she sees is the read.
     assert_eq!(ann.next_event().await, expected);
@@ -328,7 +455,10 @@ async fn concurrent_senders_are_seen_in_message_id_order_everywhere() {
             watched.push(v["message"]["message_id"].as_i64().unwrap());
         }
     }
-    assert!(watched.windows(2).all(|w| w[0] < w[1]), "watcher saw ids out of order: {watched:?}");
+    assert!(
+        watched.windows(2).all(|w| w[0] < w[1]),
+        "watcher saw ids out of order: {watched:?}"
+    );
     let mut history = Vec::new();
     let mut before: Option<i64> = None;
     loop {
@@ -340,7 +470,9 @@ async fn concurrent_senders_are_seen_in_message_id_order_everywhere() {
         let mut page_ids = ids(&page["messages"]);
         page_ids.extend(history);
         history = page_ids;
-        if page["has_more"] != true { break; }
+        if page["has_more"] != true {
+            break;
+        }
         before = history.first().copied();
     }
     assert_eq!(history, watched, "history order is the order sockets saw");
@@ -349,7 +481,11 @@ async fn concurrent_senders_are_seen_in_message_id_order_everywhere() {
         let mut sorted = seen.clone();
         sorted.sort();
         sorted.dedup();
-        assert_eq!(sorted.len(), per_sender * 3, "each sender saw every message once");
+        assert_eq!(
+            sorted.len(),
+            per_sender * 3,
+            "each sender saw every message once"
+        );
     }
 }
 
@@ -363,7 +499,11 @@ async fn a_reconnect_with_after_catches_up_on_everything_missed() {
     ben.close().await;
     let mut missed = Vec::new();
     for i in 0..5 {
-        missed.push(app.send(&u[0], chat, &format!("missed {i}")).await["message_id"].as_i64().unwrap());
+        missed.push(
+            app.send(&u[0], chat, &format!("missed {i}")).await["message_id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     let after = seen["message_id"].as_i64().unwrap();
     let (mut ben, history) = app.open_chat_after(&u[1], chat, after).await;
@@ -389,7 +529,12 @@ async fn removal_and_deletion_close_the_chats_sockets_with_4003() {
     let (u, chat) = group_of(&app, &["ann", "ben", "cat"]).await;
     let (mut ben, _) = app.open_chat(&u[1], chat).await;
     let (mut cat, _) = app.open_chat(&u[2], chat).await;
-    let (status, _) = app.delete(&format!("/chats/{chat}/participants/{}", u[1].id), &u[0].token).await;
+    let (status, _) = app
+        .delete(
+            &format!("/chats/{chat}/participants/{}", u[1].id),
+            &u[0].token,
+        )
+        .await;
     assert_eq!(status.as_u16(), 204);
     assert_eq!(ben.closed().await, Some(4003));
     let (status, _) = app.delete(&format!("/chats/{chat}"), &u[0].token).await;
@@ -399,21 +544,41 @@ async fn removal_and_deletion_close_the_chats_sockets_with_4003() {
 
 #[tokio::test]
 async fn a_sender_over_the_rate_limit_gets_rate_limited_and_others_are_unaffected() {
-    let app = spawn_app_with(Config { send_rate_per_sec: 1.0, ..Config::for_tests() }).await;
+    let app = spawn_app_with(Config {
+        send_rate_per_sec: 1.0,
+        ..Config::for_tests()
+    })
+    .await;
     let (u, chat) = group_of(&app, &["ann", "ben"]).await;
     let (mut ann, _) = app.open_chat(&u[0], chat).await;
     let (mut ben, _) = app.open_chat(&u[1], chat).await;
     // Burst of 2, then refused.
     ann.send_message("a1", "one").await;
     ann.send_message("a2", "two").await;
-    ann.send_json(json!({"type": "MessageCreated", "client_id": "a3", "text": "three"})).await;
+    ann.send_json(json!({"type": "MessageCreated", "client_id": "a3", "text": "three"}))
+        .await;
     let err = ann.next_of("error").await;
-    assert_eq!((err["client_id"].as_str(), err["code"].as_str()), (Some("a3"), Some("rate_limited")));
-    let (status, body) = app.post(&format!("/chats/{chat}/messages"), &u[0].token, json!({"text": "http"})).await;
+    assert_eq!(
+        (err["client_id"].as_str(), err["code"].as_str()),
+        (Some("a3"), Some("rate_limited"))
+    );
+    let (status, body) = app
+        .post(
+            &format!("/chats/{chat}/messages"),
+            &u[0].token,
+            json!({"text": "http"}),
+        )
+        .await;
     assert_eq!(status.as_u16(), 429);
     assert_eq!(body["error"]["code"], "rate_limited");
-    assert_eq!(ben.next_of("MessageCreated").await["message"]["text"], "one");
-    assert_eq!(ben.next_of("MessageCreated").await["message"]["text"], "two");
+    assert_eq!(
+        ben.next_of("MessageCreated").await["message"]["text"],
+        "one"
+    );
+    assert_eq!(
+        ben.next_of("MessageCreated").await["message"]["text"],
+        "two"
+    );
     let reply = ben.send_message("b1", "I can still talk").await;
     assert_eq!(reply["text"], "I can still talk");
 }
@@ -434,12 +599,21 @@ async fn both_sides_writing_first_at_once_make_exactly_one_direct_chat() {
         let app = spawn_app().await;
         let ann = app.register("ann").await;
         let ben = app.register("ben").await;
-        let (to_ben, to_ann) = (format!("/users/{}/messages", ben.id), format!("/users/{}/messages", ann.id));
+        let (to_ben, to_ann) = (
+            format!("/users/{}/messages", ben.id),
+            format!("/users/{}/messages", ann.id),
+        );
         let (a, b) = tokio::join!(
             app.post(&to_ben, &ann.token, json!({"text": "hi ben"})),
             app.post(&to_ann, &ben.token, json!({"text": "hi ann"})),
         );
-        assert_eq!((a.0.as_u16(), b.0.as_u16()), (201, 201), "{} / {}", a.1, b.1);
+        assert_eq!(
+            (a.0.as_u16(), b.0.as_u16()),
+            (201, 201),
+            "{} / {}",
+            a.1,
+            b.1
+        );
         assert_eq!(a.1["chat"]["chat_id"], b.1["chat"]["chat_id"]);
         for user in [&ann, &ben] {
             let (_, chats) = app.get("/chats", &user.token).await;
@@ -448,7 +622,9 @@ async fn both_sides_writing_first_at_once_make_exactly_one_direct_chat() {
             assert_eq!(chats[0]["kind"], "direct");
         }
         let chat = a.1["chat"]["chat_id"].as_i64().unwrap();
-        let (_, page) = app.get(&format!("/chats/{chat}/messages"), &ann.token).await;
+        let (_, page) = app
+            .get(&format!("/chats/{chat}/messages"), &ann.token)
+            .await;
         assert_eq!(page["messages"].as_array().unwrap().len(), 2);
     }
 }

@@ -41,13 +41,20 @@ async fn a_first_direct_message_announces_the_chat_before_the_message() {
     let ben = app.register("ben").await;
     let mut ben_feed = app.open_events(&ben).await;
     let (status, body) = app
-        .post(&format!("/users/{}/messages", ben.id), &ann.token, json!({"text": "hi"}))
+        .post(
+            &format!("/users/{}/messages", ben.id),
+            &ann.token,
+            json!({"text": "hi"}),
+        )
         .await;
     assert_eq!(status.as_u16(), 201, "{body}");
     let created = ben_feed.next_event().await;
     assert_eq!(created["type"], "ChatCreated");
     assert_eq!(created["chat"]["kind"], "direct");
-    assert_eq!(created["chat"]["name"], "ann", "a direct chat is named after the other side");
+    assert_eq!(
+        created["chat"]["name"], "ann",
+        "a direct chat is named after the other side"
+    );
     let msg = ben_feed.next_event().await;
     assert_eq!(msg["type"], "MessageCreated");
     assert_eq!(msg["message"], body["message"]);
@@ -63,10 +70,25 @@ async fn edits_deletes_and_read_receipts_reach_the_feed() {
     let m = app.send(&ann, chat, "v1").await;
     let id = m["message_id"].as_i64().unwrap();
     assert_eq!(feed.next_event().await["type"], "MessageCreated");
-    let (status, edited) = app.patch(&format!("/messages/{id}"), &ann.token, json!({"text": "v2"})).await;
+    let (status, edited) = app
+        .patch(
+            &format!("/messages/{id}"),
+            &ann.token,
+            json!({"text": "v2"}),
+        )
+        .await;
     assert_eq!(status.as_u16(), 200);
-    assert_eq!(feed.next_event().await, json!({"type": "MessageUpdated", "message": edited}));
-    let (status, _) = app.post(&format!("/chats/{chat}/read"), &ben.token, json!({"message_id": id})).await;
+    assert_eq!(
+        feed.next_event().await,
+        json!({"type": "MessageUpdated", "message": edited})
+    );
+    let (status, _) = app
+        .post(
+            &format!("/chats/{chat}/read"),
+            &ben.token,
+            json!({"message_id": id}),
+        )
+        .await;
     assert_eq!(status.as_u16(), 204);
     assert_eq!(
         feed.next_event().await,
@@ -74,7 +96,10 @@ async fn edits_deletes_and_read_receipts_reach_the_feed() {
     );
     let (status, _) = app.delete(&format!("/messages/{id}"), &ann.token).await;
     assert_eq!(status.as_u16(), 204);
-    assert_eq!(feed.next_event().await, json!({"type": "MessageDeleted", "message_id": id, "chat_id": chat}));
+    assert_eq!(
+        feed.next_event().await,
+        json!({"type": "MessageDeleted", "message_id": id, "chat_id": chat})
+    );
 }
 
 #[tokio::test]
@@ -87,39 +112,77 @@ async fn renames_additions_removals_and_deletions_update_the_feed() {
     let mut ben_feed = app.open_events(&ben).await;
     let mut cat_feed = app.open_events(&cat).await;
 
-    let (status, _) = app.patch(&format!("/chats/{chat}"), &ben.token, json!({"name": "Renamed"})).await;
+    let (status, _) = app
+        .patch(
+            &format!("/chats/{chat}"),
+            &ben.token,
+            json!({"name": "Renamed"}),
+        )
+        .await;
     assert_eq!(status.as_u16(), 200);
     let updated = ben_feed.next_event().await;
-    assert_eq!((updated["type"].as_str(), updated["chat"]["name"].as_str()), (Some("ChatUpdated"), Some("Renamed")));
+    assert_eq!(
+        (updated["type"].as_str(), updated["chat"]["name"].as_str()),
+        (Some("ChatUpdated"), Some("Renamed"))
+    );
 
-    let (status, _) = app.post(&format!("/chats/{chat}/participants"), &ben.token, json!({"user_id": cat.id})).await;
+    let (status, _) = app
+        .post(
+            &format!("/chats/{chat}/participants"),
+            &ben.token,
+            json!({"user_id": cat.id}),
+        )
+        .await;
     assert_eq!(status.as_u16(), 200);
     let created = cat_feed.next_event().await;
-    assert_eq!(created["type"], "ChatCreated", "the added participant gets ChatCreated");
+    assert_eq!(
+        created["type"], "ChatCreated",
+        "the added participant gets ChatCreated"
+    );
     let updated = ben_feed.next_event().await;
     assert_eq!(updated["type"], "ChatUpdated");
-    assert!(updated["chat"]["participants"].as_array().unwrap().contains(&json!(cat.id)));
+    assert!(updated["chat"]["participants"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(cat.id)));
 
     // Cat now gets the chat's messages.
     let m = app.send(&ann, chat, "welcome cat").await;
     assert_eq!(cat_feed.next_event().await["message"], m);
     assert_eq!(ben_feed.next_event().await["message"], m);
 
-    let (status, _) = app.delete(&format!("/chats/{chat}/participants/{}", cat.id), &cat.token).await;
+    let (status, _) = app
+        .delete(
+            &format!("/chats/{chat}/participants/{}", cat.id),
+            &cat.token,
+        )
+        .await;
     assert_eq!(status.as_u16(), 204);
-    assert_eq!(cat_feed.next_event().await, json!({"type": "ChatDeleted", "chat_id": chat}));
+    assert_eq!(
+        cat_feed.next_event().await,
+        json!({"type": "ChatDeleted", "chat_id": chat})
+    );
     assert_eq!(ben_feed.next_event().await["type"], "ChatUpdated");
 
     // After leaving, cat no longer hears the chat; ben does. A marker proves the order.
     app.send(&ann, chat, "cat is gone").await;
-    assert_eq!(ben_feed.next_event().await["message"]["text"], "cat is gone");
+    assert_eq!(
+        ben_feed.next_event().await["message"]["text"],
+        "cat is gone"
+    );
     let other = app.create_group(&cat, "Cat's own", &[]).await;
     let next = cat_feed.next_event().await;
-    assert_eq!((next["type"].as_str(), next["chat"]["chat_id"].as_i64()), (Some("ChatCreated"), Some(other)));
+    assert_eq!(
+        (next["type"].as_str(), next["chat"]["chat_id"].as_i64()),
+        (Some("ChatCreated"), Some(other))
+    );
 
     let (status, _) = app.delete(&format!("/chats/{chat}"), &ann.token).await;
     assert_eq!(status.as_u16(), 204);
-    assert_eq!(ben_feed.next_event().await, json!({"type": "ChatDeleted", "chat_id": chat}));
+    assert_eq!(
+        ben_feed.next_event().await,
+        json!({"type": "ChatDeleted", "chat_id": chat})
+    );
 }
 
 #[tokio::test]

@@ -109,7 +109,12 @@ mod tests {
         assert_eq!(codec.decode(none, at(0)), Err(TokenRejection::Invalid));
         let hs512 = encode(
             &Header::new(Algorithm::HS512),
-            &Claims { sub: "7".into(), exp: 4_000_000_000, iat: 0, jti: "x".into() },
+            &Claims {
+                sub: "7".into(),
+                exp: 4_000_000_000,
+                iat: 0,
+                jti: "x".into(),
+            },
             &EncodingKey::from_secret(b"secret"),
         )
         .unwrap();

@@ -110,11 +110,7 @@ impl ChatRepo for MemoryChatRepo {
         }))
     }
 
-    async fn add_participant(
-        &self,
-        id: ChatId,
-        user: UserId,
-    ) -> Result<Option<Chat>, StoreError> {
+    async fn add_participant(&self, id: ChatId, user: UserId) -> Result<Option<Chat>, StoreError> {
         let mut s = lock(&self.state);
         let Some(chat) = s.chats.get_mut(&id) else {
             return Ok(None);

@@ -79,19 +79,19 @@ impl State {
                 );
                 CommitOutcome::Committed(message.clone())
             }
-            ChatEventKind::MessageUpdated { message, .. } => {
-                match self.stored_mut(message.id) {
-                    Some(stored) if stored.deleted_by.is_none() && stored.message.chat_id == event.chat_id => {
-                        if event.seq > stored.last_seq {
-                            stored.message.text = message.text.clone();
-                            stored.message.edited_at = message.edited_at;
-                            stored.last_seq = event.seq;
-                        }
-                        CommitOutcome::Committed(stored.message.clone())
+            ChatEventKind::MessageUpdated { message, .. } => match self.stored_mut(message.id) {
+                Some(stored)
+                    if stored.deleted_by.is_none() && stored.message.chat_id == event.chat_id =>
+                {
+                    if event.seq > stored.last_seq {
+                        stored.message.text = message.text.clone();
+                        stored.message.edited_at = message.edited_at;
+                        stored.last_seq = event.seq;
                     }
-                    _ => CommitOutcome::NotFound,
+                    CommitOutcome::Committed(stored.message.clone())
                 }
-            }
+                _ => CommitOutcome::NotFound,
+            },
             ChatEventKind::MessageDeleted { message, .. } => match self.stored_mut(message.id) {
                 Some(stored) if stored.message.chat_id == event.chat_id => {
                     match stored.deleted_by {
@@ -126,10 +126,7 @@ impl MessageStore for MemoryMessageStore {
     }
 
     async fn get(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
-        Ok(lock(&self.state)
-            .stored(id)
-            .and_then(Stored::live)
-            .cloned())
+        Ok(lock(&self.state).stored(id).and_then(Stored::live).cloned())
     }
 
     async fn by_client_id(

@@ -43,5 +43,7 @@ pub fn in_memory_ports(jwt_secret: &[u8]) -> Ports {
 /// Locks a mutex, recovering the data if a panicking thread poisoned it: every critical
 /// section here leaves the state consistent before anything can panic.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

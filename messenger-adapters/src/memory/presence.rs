@@ -31,7 +31,12 @@ impl Presence for MemoryPresence {
         let Some(chat) = socket.chat else {
             return Ok(false);
         };
-        let count = s.per_chat.entry(chat).or_default().entry(socket.user).or_default();
+        let count = s
+            .per_chat
+            .entry(chat)
+            .or_default()
+            .entry(socket.user)
+            .or_default();
         *count += 1;
         Ok(*count == 1)
     }

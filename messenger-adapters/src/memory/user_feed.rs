@@ -61,7 +61,13 @@ impl UserFeed for MemoryUserFeed {
             let wakeup = notify.notified();
             let found: Vec<FeedEntry> = lock(&self.feeds)
                 .get(&user)
-                .map(|f| f.entries.iter().filter(|e| e.seq > after).cloned().collect())
+                .map(|f| {
+                    f.entries
+                        .iter()
+                        .filter(|e| e.seq > after)
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default();
             let Some(deadline) = deadline else {
                 return Ok(found);

@@ -77,7 +77,10 @@ impl UserRepo for MemoryUserRepo {
         phone: &str,
     ) -> Result<Option<UserCredentials>, StoreError> {
         let s = lock(&self.state);
-        Ok(s.by_phone.get(phone).and_then(|id| s.users.get(id)).cloned())
+        Ok(s.by_phone
+            .get(phone)
+            .and_then(|id| s.users.get(id))
+            .cloned())
     }
 
     async fn search(

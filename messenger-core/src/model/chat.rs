@@ -96,4 +96,14 @@ impl ChatView {
             .as_ref()
             .map_or(self.chat.created_at, |m| m.created_at)
     }
+
+    /// Orders chats by last activity. Times have millisecond precision, so within one
+    /// millisecond a message counts as later than a chat's creation, and ids break the rest
+    /// of the ties (both increase with time).
+    pub fn activity_key(&self) -> (Timestamp, bool, i64) {
+        match &self.last_message {
+            Some(m) => (m.created_at, true, m.id.get()),
+            None => (self.chat.created_at, false, self.chat.id.get()),
+        }
+    }
 }

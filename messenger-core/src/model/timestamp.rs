@@ -52,7 +52,9 @@ impl Timestamp {
 
     /// Parses any RFC 3339 time.
     pub fn parse_rfc3339(raw: &str) -> Option<Self> {
-        OffsetDateTime::parse(raw, &Rfc3339).ok().map(Timestamp::new)
+        OffsetDateTime::parse(raw, &Rfc3339)
+            .ok()
+            .map(Timestamp::new)
     }
 }
 

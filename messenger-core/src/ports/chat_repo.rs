@@ -25,16 +25,18 @@ pub trait ChatRepo: Send + Sync {
     /// Renames a chat; `None` if it does not exist.
     async fn rename(&self, id: ChatId, name: &str) -> Result<Option<Chat>, StoreError>;
     /// Appends `user` to the participants (no change if present); `None` if the chat is gone.
-    async fn add_participant(&self, id: ChatId, user: UserId)
-        -> Result<Option<Chat>, StoreError>;
+    async fn add_participant(&self, id: ChatId, user: UserId) -> Result<Option<Chat>, StoreError>;
     /// Removes `user`. If they owned it, the longest-standing remaining participant (the first in
     /// `participants`) becomes owner; if no one remains, the chat is deleted.
     async fn remove_participant(&self, id: ChatId, user: UserId) -> Result<Removal, StoreError>;
     /// Deletes the chat (its participants' read markers too); `false` if it did not exist.
     async fn delete(&self, id: ChatId) -> Result<bool, StoreError>;
     /// `user`'s read marker in the chat.
-    async fn read_marker(&self, chat: ChatId, user: UserId)
-        -> Result<Option<MessageId>, StoreError>;
+    async fn read_marker(
+        &self,
+        chat: ChatId,
+        user: UserId,
+    ) -> Result<Option<MessageId>, StoreError>;
     /// Moves `user`'s read marker to `message` if that is further on; `true` if it moved.
     async fn advance_read_marker(
         &self,

@@ -16,8 +16,10 @@ pub trait UserRepo: Send + Sync {
     /// The user with this username, ignoring case.
     async fn by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
     /// The user registered with this normalised phone, with their password hash.
-    async fn credentials_by_phone(&self, phone: &str)
-        -> Result<Option<UserCredentials>, StoreError>;
+    async fn credentials_by_phone(
+        &self,
+        phone: &str,
+    ) -> Result<Option<UserCredentials>, StoreError>;
     /// Users whose username starts with `prefix` ignoring case, or whose phone is `phone`,
     /// except `exclude`; sorted by username, at most `limit`.
     async fn search(

@@ -1,7 +1,9 @@
 //! Registration, login, logout and token checks.
 
 use super::Ports;
-use crate::ports::{Clock, PasswordHasher, TokenCodec, TokenRejection, TokenRevocations, UserFeed, UserRepo};
+use crate::ports::{
+    Clock, PasswordHasher, TokenCodec, TokenRejection, TokenRevocations, UserFeed, UserRepo,
+};
 use crate::validation::{normalize_phone, validate_password, validate_username};
 use crate::{CoreError, FeedEvent, NewUser, Session, Timestamp, User};
 use std::sync::{Arc, OnceLock};

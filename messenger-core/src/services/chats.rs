@@ -87,11 +87,7 @@ impl ChatService {
             let last_message = last.remove(&chat.id);
             views.push(self.assemble(chat, caller, last_message, &names).await?);
         }
-        views.sort_by(|a, b| {
-            b.last_activity()
-                .cmp(&a.last_activity())
-                .then(b.chat.id.cmp(&a.chat.id))
-        });
+        views.sort_by_key(|v| std::cmp::Reverse(v.activity_key()));
         Ok(views)
     }
 
@@ -110,7 +106,10 @@ impl ChatService {
     ) -> Result<ChatView, CoreError> {
         let chat = self.visible(caller, id).await?;
         if chat.kind == ChatKind::Direct {
-            return Err(CoreError::invalid("name", "a direct chat cannot be renamed"));
+            return Err(CoreError::invalid(
+                "name",
+                "a direct chat cannot be renamed",
+            ));
         }
         validate_chat_name(name)?;
         let chat = self
@@ -282,7 +281,9 @@ impl ChatService {
     /// The chat as `viewer` sees it: display name, last message, read marker, unread count.
     pub async fn view(&self, chat: Chat, viewer: UserId) -> Result<ChatView, CoreError> {
         let last_message = self.messages.last_messages(&[chat.id]).await?.pop();
-        let names = self.direct_names(std::slice::from_ref(&chat), viewer).await?;
+        let names = self
+            .direct_names(std::slice::from_ref(&chat), viewer)
+            .await?;
         self.assemble(chat, viewer, last_message, &names).await
     }
 

@@ -115,7 +115,11 @@ impl MessageService {
                 ChatEventKind::MessageDeleted { message, client_id }
             }
         };
-        match self.stream.append(chat, EventDraft { origin, kind }).await? {
+        match self
+            .stream
+            .append(chat, EventDraft { origin, kind })
+            .await?
+        {
             Appended::New(event) => Ok(Submission::Queued(event.seq)),
             Appended::Duplicate(seq) => Ok(Submission::DuplicateInFlight(seq)),
         }

@@ -419,7 +419,11 @@ async fn login_with_malformed_phone_is_invalid_credentials_and_costs_a_hash_chec
         .withf(|pw: &str, phc: &str| pw == "correct horse" && phc == "dummy-phc")
         .times(1)
         .returning(|_, _| Ok(false));
-    let err = m.auth().login("not a phone", "correct horse").await.unwrap_err();
+    let err = m
+        .auth()
+        .login("not a phone", "correct horse")
+        .await
+        .unwrap_err();
     assert_eq!(err, CoreError::InvalidCredentials);
 }
 

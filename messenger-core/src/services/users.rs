@@ -27,7 +27,9 @@ impl UserService {
             .users
             .by_id(caller)
             .await?
-            .ok_or(CoreError::Unauthorized("the user of this token no longer exists"))?;
+            .ok_or(CoreError::Unauthorized(
+                "the user of this token no longer exists",
+            ))?;
         Ok(self.with_presence(vec![user]).await?.remove(0))
     }
 

@@ -8,16 +8,20 @@ use crate::{ChatId, ChatKind, MessageId, NewChat, Removal, UserId};
 #[macro_export]
 macro_rules! chat_repo_contract {
     ($make:expr) => {
-        $crate::__contract_cases!(chat_repo, $make, [
-            groups_are_created_found_and_listed_per_participant,
-            the_direct_chat_of_a_pair_is_one_chat_in_either_order,
-            concurrent_direct_chat_calls_create_exactly_one,
-            rename_and_add_keep_participants_in_order,
-            removing_the_owner_hands_the_group_to_the_earliest_participant,
-            the_last_participant_leaving_deletes_the_group,
-            read_markers_only_move_forward,
-            deleted_chats_are_gone_for_everyone,
-        ]);
+        $crate::__contract_cases!(
+            chat_repo,
+            $make,
+            [
+                groups_are_created_found_and_listed_per_participant,
+                the_direct_chat_of_a_pair_is_one_chat_in_either_order,
+                concurrent_direct_chat_calls_create_exactly_one,
+                rename_and_add_keep_participants_in_order,
+                removing_the_owner_hands_the_group_to_the_earliest_participant,
+                the_last_participant_leaving_deletes_the_group,
+                read_markers_only_move_forward,
+                deleted_chats_are_gone_for_everyone,
+            ]
+        );
     };
 }
 
@@ -40,7 +44,13 @@ pub async fn groups_are_created_found_and_listed_per_participant(repo: &dyn Chat
     assert_eq!(repo.get(chat.id).await.unwrap(), Some(chat.clone()));
     let other = repo.create_group(group(2, &[2, 4])).await.unwrap();
     assert_ne!(other.id, chat.id);
-    let mut of_two: Vec<ChatId> = repo.list_for_user(UserId(2)).await.unwrap().iter().map(|c| c.id).collect();
+    let mut of_two: Vec<ChatId> = repo
+        .list_for_user(UserId(2))
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
     of_two.sort();
     assert_eq!(of_two, vec![chat.id, other.id]);
     assert_eq!(repo.list_for_user(UserId(9)).await.unwrap(), vec![]);
@@ -74,18 +84,34 @@ pub async fn rename_and_add_keep_participants_in_order(repo: &dyn ChatRepo) {
     let chat = repo.create_group(group(1, &[1, 2])).await.unwrap();
     let renamed = repo.rename(chat.id, "Renamed").await.unwrap().unwrap();
     assert_eq!(renamed.name, "Renamed");
-    let added = repo.add_participant(chat.id, UserId(7)).await.unwrap().unwrap();
+    let added = repo
+        .add_participant(chat.id, UserId(7))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(added.participants, vec![UserId(1), UserId(2), UserId(7)]);
-    let again = repo.add_participant(chat.id, UserId(7)).await.unwrap().unwrap();
-    assert_eq!(again.participants, added.participants, "adding twice changes nothing");
+    let again = repo
+        .add_participant(chat.id, UserId(7))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.participants, added.participants,
+        "adding twice changes nothing"
+    );
     assert_eq!(repo.list_for_user(UserId(7)).await.unwrap().len(), 1);
-    assert_eq!(repo.rename(ChatId(chat.id.0 + 100), "x").await.unwrap(), None);
+    assert_eq!(
+        repo.rename(ChatId(chat.id.0 + 100), "x").await.unwrap(),
+        None
+    );
 }
 
 pub async fn removing_the_owner_hands_the_group_to_the_earliest_participant(repo: &dyn ChatRepo) {
     let chat = repo.create_group(group(3, &[2, 3, 5])).await.unwrap();
     let removed = repo.remove_participant(chat.id, UserId(3)).await.unwrap();
-    let Removal::Removed(after) = removed else { panic!("expected Removed, got {removed:?}") };
+    let Removal::Removed(after) = removed else {
+        panic!("expected Removed, got {removed:?}")
+    };
     assert_eq!(after.owner_id, UserId(2));
     assert_eq!(after.participants, vec![UserId(2), UserId(5)]);
     assert!(repo.list_for_user(UserId(3)).await.unwrap().is_empty());
@@ -96,22 +122,41 @@ pub async fn removing_the_owner_hands_the_group_to_the_earliest_participant(repo
     let Removal::Removed(after) = repo.remove_participant(chat.id, UserId(5)).await.unwrap() else {
         panic!("expected Removed")
     };
-    assert_eq!(after.owner_id, UserId(2), "removing a non-owner keeps the owner");
+    assert_eq!(
+        after.owner_id,
+        UserId(2),
+        "removing a non-owner keeps the owner"
+    );
 }
 
 pub async fn the_last_participant_leaving_deletes_the_group(repo: &dyn ChatRepo) {
     let chat = repo.create_group(group(1, &[1])).await.unwrap();
-    assert_eq!(repo.remove_participant(chat.id, UserId(1)).await.unwrap(), Removal::ChatDeleted);
+    assert_eq!(
+        repo.remove_participant(chat.id, UserId(1)).await.unwrap(),
+        Removal::ChatDeleted
+    );
     assert_eq!(repo.get(chat.id).await.unwrap(), None);
 }
 
 pub async fn read_markers_only_move_forward(repo: &dyn ChatRepo) {
     let chat = repo.create_group(group(1, &[1, 2])).await.unwrap();
     assert_eq!(repo.read_marker(chat.id, UserId(1)).await.unwrap(), None);
-    assert!(repo.advance_read_marker(chat.id, UserId(1), MessageId(10)).await.unwrap());
-    assert!(!repo.advance_read_marker(chat.id, UserId(1), MessageId(5)).await.unwrap());
-    assert!(!repo.advance_read_marker(chat.id, UserId(1), MessageId(10)).await.unwrap());
-    assert_eq!(repo.read_marker(chat.id, UserId(1)).await.unwrap(), Some(MessageId(10)));
+    assert!(repo
+        .advance_read_marker(chat.id, UserId(1), MessageId(10))
+        .await
+        .unwrap());
+    assert!(!repo
+        .advance_read_marker(chat.id, UserId(1), MessageId(5))
+        .await
+        .unwrap());
+    assert!(!repo
+        .advance_read_marker(chat.id, UserId(1), MessageId(10))
+        .await
+        .unwrap());
+    assert_eq!(
+        repo.read_marker(chat.id, UserId(1)).await.unwrap(),
+        Some(MessageId(10))
+    );
     assert_eq!(repo.read_marker(chat.id, UserId(2)).await.unwrap(), None);
 }
 
@@ -124,6 +169,9 @@ pub async fn deleted_chats_are_gone_for_everyone(repo: &dyn ChatRepo) {
     let (direct, _) = repo.direct_chat(UserId(1), UserId(2), at(0)).await.unwrap();
     assert!(repo.delete(direct.id).await.unwrap());
     let (fresh, created) = repo.direct_chat(UserId(2), UserId(1), at(1)).await.unwrap();
-    assert!(created, "a deleted direct chat is made anew on the next message");
+    assert!(
+        created,
+        "a deleted direct chat is made anew on the next message"
+    );
     assert_ne!(fresh.id, direct.id);
 }

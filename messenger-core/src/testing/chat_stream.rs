@@ -9,14 +9,18 @@ use std::time::Duration;
 #[macro_export]
 macro_rules! chat_stream_contract {
     ($make:expr) => {
-        $crate::__contract_cases!(chat_stream, $make, [
-            positions_increase_within_a_chat_and_are_unique_across_chats,
-            a_created_message_takes_its_position_as_id,
-            read_after_returns_events_in_order_per_cursor,
-            a_blocked_read_wakes_on_append_and_times_out_otherwise,
-            a_repeated_client_id_is_not_appended_twice,
-            the_persister_claims_message_events_once_until_acknowledged,
-        ]);
+        $crate::__contract_cases!(
+            chat_stream,
+            $make,
+            [
+                positions_increase_within_a_chat_and_are_unique_across_chats,
+                a_created_message_takes_its_position_as_id,
+                read_after_returns_events_in_order_per_cursor,
+                a_blocked_read_wakes_on_append_and_times_out_otherwise,
+                a_repeated_client_id_is_not_appended_twice,
+                the_persister_claims_message_events_once_until_acknowledged,
+            ]
+        );
     };
 }
 
@@ -31,7 +35,12 @@ fn create(author: i64, text: &str, client_id: Option<&str>) -> EventDraft {
 }
 
 fn typing(user: i64) -> EventDraft {
-    EventDraft { origin: None, kind: ChatEventKind::Typing { user_id: UserId(user) } }
+    EventDraft {
+        origin: None,
+        kind: ChatEventKind::Typing {
+            user_id: UserId(user),
+        },
+    }
 }
 
 async fn append(stream: &dyn ChatStream, chat: i64, draft: EventDraft) -> ChatEvent {
@@ -54,7 +63,9 @@ pub async fn positions_increase_within_a_chat_and_are_unique_across_chats(stream
 
 pub async fn a_created_message_takes_its_position_as_id(stream: &dyn ChatStream) {
     let e = append(stream, 3, create(1, "hi", Some("c"))).await;
-    let ChatEventKind::MessageCreated { message, client_id } = &e.kind else { panic!("kind") };
+    let ChatEventKind::MessageCreated { message, client_id } = &e.kind else {
+        panic!("kind")
+    };
     assert_eq!(message.id, MessageId(e.seq.0));
     assert_eq!(message.chat_id, ChatId(3));
     assert_eq!(message.text, "hi");
@@ -65,15 +76,31 @@ pub async fn a_created_message_takes_its_position_as_id(stream: &dyn ChatStream)
 pub async fn read_after_returns_events_in_order_per_cursor(stream: &dyn ChatStream) {
     let mut seqs = Vec::new();
     for i in 0..5 {
-        seqs.push(append(stream, 1, create(1, &format!("m{i}"), None)).await.seq);
+        seqs.push(
+            append(stream, 1, create(1, &format!("m{i}"), None))
+                .await
+                .seq,
+        );
     }
     let other = append(stream, 2, typing(2)).await;
-    let all = stream.read_after(&[(ChatId(1), EventSeq(0))], 100, None).await.unwrap();
+    let all = stream
+        .read_after(&[(ChatId(1), EventSeq(0))], 100, None)
+        .await
+        .unwrap();
     assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), seqs);
-    let tail = stream.read_after(&[(ChatId(1), seqs[2])], 100, None).await.unwrap();
+    let tail = stream
+        .read_after(&[(ChatId(1), seqs[2])], 100, None)
+        .await
+        .unwrap();
     assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), &seqs[3..]);
-    let limited = stream.read_after(&[(ChatId(1), EventSeq(0))], 2, None).await.unwrap();
-    assert_eq!(limited.iter().map(|e| e.seq).collect::<Vec<_>>(), &seqs[..2]);
+    let limited = stream
+        .read_after(&[(ChatId(1), EventSeq(0))], 2, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        limited.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        &seqs[..2]
+    );
     let both = stream
         .read_after(&[(ChatId(1), seqs[3]), (ChatId(2), EventSeq(0))], 100, None)
         .await
@@ -81,7 +108,11 @@ pub async fn read_after_returns_events_in_order_per_cursor(stream: &dyn ChatStre
     let mut got: Vec<EventSeq> = both.iter().map(|e| e.seq).collect();
     got.sort();
     assert_eq!(got, vec![seqs[4], other.seq]);
-    assert!(stream.read_after(&[(ChatId(9), EventSeq(0))], 10, None).await.unwrap().is_empty());
+    assert!(stream
+        .read_after(&[(ChatId(9), EventSeq(0))], 10, None)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 pub async fn a_blocked_read_wakes_on_append_and_times_out_otherwise(stream: &dyn ChatStream) {
@@ -92,7 +123,11 @@ pub async fn a_blocked_read_wakes_on_append_and_times_out_otherwise(stream: &dyn
         .unwrap();
     assert!(idle.is_empty());
     let (read, appended) = super::join2(
-        stream.read_after(&[(ChatId(1), head), (ChatId(2), EventSeq(0))], 10, Some(Duration::from_secs(10))),
+        stream.read_after(
+            &[(ChatId(1), head), (ChatId(2), EventSeq(0))],
+            10,
+            Some(Duration::from_secs(10)),
+        ),
         async { append(stream, 1, create(1, "wake", None)).await },
     )
     .await;
@@ -103,13 +138,19 @@ pub async fn a_blocked_read_wakes_on_append_and_times_out_otherwise(stream: &dyn
 
 pub async fn a_repeated_client_id_is_not_appended_twice(stream: &dyn ChatStream) {
     let first = append(stream, 1, create(1, "x", Some("dup"))).await;
-    let again = stream.append(ChatId(1), create(1, "x", Some("dup"))).await.unwrap();
+    let again = stream
+        .append(ChatId(1), create(1, "x", Some("dup")))
+        .await
+        .unwrap();
     assert_eq!(again, Appended::Duplicate(first.seq));
     append(stream, 1, create(2, "x", Some("dup"))).await; // another author
     append(stream, 2, create(1, "x", Some("dup"))).await; // another chat
     append(stream, 1, create(1, "x", None)).await; // no key: never a duplicate
     append(stream, 1, create(1, "x", None)).await;
-    let events = stream.read_after(&[(ChatId(1), EventSeq(0))], 100, None).await.unwrap();
+    let events = stream
+        .read_after(&[(ChatId(1), EventSeq(0))], 100, None)
+        .await
+        .unwrap();
     assert_eq!(events.len(), 4);
 }
 
@@ -119,18 +160,35 @@ pub async fn the_persister_claims_message_events_once_until_acknowledged(stream:
     let b = append(stream, 2, create(1, "b", None)).await;
     let c = append(stream, 1, create(1, "c", None)).await;
     let first = stream.claim_unpersisted("p1", 2, None).await.unwrap();
-    assert_eq!(first.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![a.seq, b.seq]);
-    let second = stream.claim_unpersisted("p2", 10, Some(Duration::from_millis(10))).await.unwrap();
-    assert_eq!(second.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![c.seq], "typing is not persisted");
+    assert_eq!(
+        first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![a.seq, b.seq]
+    );
+    let second = stream
+        .claim_unpersisted("p2", 10, Some(Duration::from_millis(10)))
+        .await
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![c.seq],
+        "typing is not persisted"
+    );
     stream
         .ack_persisted(&[(ChatId(1), a.seq), (ChatId(2), b.seq), (ChatId(1), c.seq)])
         .await
         .unwrap();
-    assert!(stream.claim_unpersisted("p1", 10, None).await.unwrap().is_empty());
+    assert!(stream
+        .claim_unpersisted("p1", 10, None)
+        .await
+        .unwrap()
+        .is_empty());
     let (claimed, appended) = super::join2(
         stream.claim_unpersisted("p1", 10, Some(Duration::from_secs(10))),
         async { append(stream, 3, create(1, "late", None)).await },
     )
     .await;
-    assert_eq!(claimed.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![appended.seq]);
+    assert_eq!(
+        claimed.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![appended.seq]
+    );
 }

@@ -11,14 +11,18 @@ use crate::{
 #[macro_export]
 macro_rules! message_store_contract {
     ($make:expr) => {
-        $crate::__contract_cases!(message_store, $make, [
-            created_messages_read_back_in_pages_oldest_first,
-            applying_the_same_event_twice_changes_nothing,
-            a_repeated_client_id_answers_with_the_first_message,
-            edits_keep_the_newest_and_deletes_hide_the_message,
-            last_messages_and_unread_counts,
-            a_deleted_chat_forgets_its_messages_and_refuses_more,
-        ]);
+        $crate::__contract_cases!(
+            message_store,
+            $make,
+            [
+                created_messages_read_back_in_pages_oldest_first,
+                applying_the_same_event_twice_changes_nothing,
+                a_repeated_client_id_answers_with_the_first_message,
+                edits_keep_the_newest_and_deletes_hide_the_message,
+                last_messages_and_unread_counts,
+                a_deleted_chat_forgets_its_messages_and_refuses_more,
+            ]
+        );
     };
 }
 
@@ -44,7 +48,10 @@ fn updated(seq: i64, of: &Message, text: &str) -> ChatEvent {
         seq: EventSeq(seq),
         chat_id: of.chat_id,
         origin: None,
-        kind: ChatEventKind::MessageUpdated { message: m, client_id: None },
+        kind: ChatEventKind::MessageUpdated {
+            message: m,
+            client_id: None,
+        },
     }
 }
 
@@ -53,7 +60,10 @@ fn deleted(seq: i64, of: &Message) -> ChatEvent {
         seq: EventSeq(seq),
         chat_id: of.chat_id,
         origin: None,
-        kind: ChatEventKind::MessageDeleted { message: of.clone(), client_id: None },
+        kind: ChatEventKind::MessageDeleted {
+            message: of.clone(),
+            client_id: None,
+        },
     }
 }
 
@@ -69,16 +79,24 @@ fn ids(messages: &[Message]) -> Vec<i64> {
 }
 
 pub async fn created_messages_read_back_in_pages_oldest_first(store: &dyn MessageStore) {
-    let events: Vec<ChatEvent> = (1..=5).map(|i| created(i * 10, 1, 1, &format!("m{i}"), None)).collect();
+    let events: Vec<ChatEvent> = (1..=5)
+        .map(|i| created(i * 10, 1, 1, &format!("m{i}"), None))
+        .collect();
     let outcomes = store.apply(&events).await.unwrap();
     assert_eq!(outcomes.len(), 5);
     assert_eq!(committed(&outcomes[0]).text, "m1");
-    store.apply(&[created(15, 2, 1, "other chat", None)]).await.unwrap();
+    store
+        .apply(&[created(15, 2, 1, "other chat", None)])
+        .await
+        .unwrap();
 
     let newest = store.page_before(ChatId(1), None, 2).await.unwrap();
     assert_eq!(ids(&newest.messages), [40, 50]);
     assert!(newest.has_more);
-    let older = store.page_before(ChatId(1), Some(MessageId(40)), 10).await.unwrap();
+    let older = store
+        .page_before(ChatId(1), Some(MessageId(40)), 10)
+        .await
+        .unwrap();
     assert_eq!(ids(&older.messages), [10, 20, 30]);
     assert!(!older.has_more);
     let after = store.page_after(ChatId(1), MessageId(20), 2).await.unwrap();
@@ -88,24 +106,43 @@ pub async fn created_messages_read_back_in_pages_oldest_first(store: &dyn Messag
     assert_eq!(ids(&tail.messages), [50]);
     assert!(!tail.has_more);
     let got = store.get(MessageId(30)).await.unwrap().unwrap();
-    assert_eq!((got.chat_id, got.author_id, got.text.as_str()), (ChatId(1), UserId(1), "m3"));
+    assert_eq!(
+        (got.chat_id, got.author_id, got.text.as_str()),
+        (ChatId(1), UserId(1), "m3")
+    );
     assert_eq!(got.created_at, at(0));
     assert_eq!(store.get(MessageId(31)).await.unwrap(), None);
-    assert!(store.page_before(ChatId(99), None, 5).await.unwrap().messages.is_empty());
+    assert!(store
+        .page_before(ChatId(99), None, 5)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
 }
 
 pub async fn applying_the_same_event_twice_changes_nothing(store: &dyn MessageStore) {
     let create = created(7, 1, 1, "once", None);
-    let first = store.apply(&[create.clone()]).await.unwrap();
+    let first = store.apply(std::slice::from_ref(&create)).await.unwrap();
     let second = store.apply(&[create]).await.unwrap();
     assert_eq!(first, second);
-    assert_eq!(store.page_before(ChatId(1), None, 10).await.unwrap().messages.len(), 1);
+    assert_eq!(
+        store
+            .page_before(ChatId(1), None, 10)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        1
+    );
     let m = committed(&first[0]);
     let edit = updated(8, &m, "edited");
-    store.apply(&[edit.clone()]).await.unwrap();
-    assert_eq!(committed(&store.apply(&[edit]).await.unwrap()[0]).text, "edited");
+    store.apply(std::slice::from_ref(&edit)).await.unwrap();
+    assert_eq!(
+        committed(&store.apply(&[edit]).await.unwrap()[0]).text,
+        "edited"
+    );
     let del = deleted(9, &m);
-    let d1 = store.apply(&[del.clone()]).await.unwrap();
+    let d1 = store.apply(std::slice::from_ref(&del)).await.unwrap();
     let d2 = store.apply(&[del]).await.unwrap();
     assert_eq!(d1, d2, "a replayed delete answers as the first time");
 }
@@ -120,16 +157,39 @@ pub async fn a_repeated_client_id_answers_with_the_first_message(store: &dyn Mes
         .await
         .unwrap();
     assert_eq!(committed(&outcomes[0]).id, MessageId(1));
-    assert_eq!(committed(&outcomes[1]).id, MessageId(1), "the retry is the first message");
+    assert_eq!(
+        committed(&outcomes[1]).id,
+        MessageId(1),
+        "the retry is the first message"
+    );
     assert_eq!(committed(&outcomes[2]).id, MessageId(3));
-    assert_eq!(ids(&store.page_before(ChatId(1), None, 10).await.unwrap().messages), [1, 3]);
-    let found = store.by_client_id(ChatId(1), UserId(1), "c1").await.unwrap();
+    assert_eq!(
+        ids(&store
+            .page_before(ChatId(1), None, 10)
+            .await
+            .unwrap()
+            .messages),
+        [1, 3]
+    );
+    let found = store
+        .by_client_id(ChatId(1), UserId(1), "c1")
+        .await
+        .unwrap();
     assert!(matches!(found, Some(ClientIdMatch::Live(m)) if m.id == MessageId(1)));
-    assert_eq!(store.by_client_id(ChatId(2), UserId(1), "c1").await.unwrap(), None);
+    assert_eq!(
+        store
+            .by_client_id(ChatId(2), UserId(1), "c1")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 pub async fn edits_keep_the_newest_and_deletes_hide_the_message(store: &dyn MessageStore) {
-    let out = store.apply(&[created(1, 1, 1, "v1", Some("k"))]).await.unwrap();
+    let out = store
+        .apply(&[created(1, 1, 1, "v1", Some("k"))])
+        .await
+        .unwrap();
     let m = committed(&out[0]);
     let newer = updated(5, &m, "v3");
     let older = updated(3, &m, "v2");
@@ -141,15 +201,33 @@ pub async fn edits_keep_the_newest_and_deletes_hide_the_message(store: &dyn Mess
     let del = store.apply(&[deleted(6, &now)]).await.unwrap();
     assert_eq!(committed(&del[0]).id, m.id);
     assert_eq!(store.get(m.id).await.unwrap(), None);
-    assert!(store.page_before(ChatId(1), None, 10).await.unwrap().messages.is_empty());
+    assert!(store
+        .page_before(ChatId(1), None, 10)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
     assert_eq!(
         store.by_client_id(ChatId(1), UserId(1), "k").await.unwrap(),
         Some(ClientIdMatch::Deleted)
     );
-    let again = store.apply(&[deleted(7, &now), updated(8, &now, "v4")]).await.unwrap();
-    assert_eq!(again, vec![CommitOutcome::NotFound, CommitOutcome::NotFound]);
-    let retry = store.apply(&[created(9, 1, 1, "v1", Some("k"))]).await.unwrap();
-    assert_eq!(retry, vec![CommitOutcome::NotFound], "a deleted message's key stays used");
+    let again = store
+        .apply(&[deleted(7, &now), updated(8, &now, "v4")])
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        vec![CommitOutcome::NotFound, CommitOutcome::NotFound]
+    );
+    let retry = store
+        .apply(&[created(9, 1, 1, "v1", Some("k"))])
+        .await
+        .unwrap();
+    assert_eq!(
+        retry,
+        vec![CommitOutcome::NotFound],
+        "a deleted message's key stays used"
+    );
 }
 
 pub async fn last_messages_and_unread_counts(store: &dyn MessageStore) {
@@ -162,24 +240,65 @@ pub async fn last_messages_and_unread_counts(store: &dyn MessageStore) {
         ])
         .await
         .unwrap();
-    let mut last = store.last_messages(&[ChatId(1), ChatId(2), ChatId(3)]).await.unwrap();
+    let mut last = store
+        .last_messages(&[ChatId(1), ChatId(2), ChatId(3)])
+        .await
+        .unwrap();
     last.sort_by_key(|m| m.chat_id);
     assert_eq!(ids(&last), [3, 4]);
-    assert_eq!(store.count_unread(ChatId(1), UserId(1), None).await.unwrap(), 2);
-    assert_eq!(store.count_unread(ChatId(1), UserId(1), Some(MessageId(2))).await.unwrap(), 1);
-    assert_eq!(store.count_unread(ChatId(1), UserId(2), None).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .count_unread(ChatId(1), UserId(1), None)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_unread(ChatId(1), UserId(1), Some(MessageId(2)))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_unread(ChatId(1), UserId(2), None)
+            .await
+            .unwrap(),
+        1
+    );
     let three = store.get(MessageId(3)).await.unwrap().unwrap();
     store.apply(&[deleted(5, &three)]).await.unwrap();
-    assert_eq!(store.count_unread(ChatId(1), UserId(1), None).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .count_unread(ChatId(1), UserId(1), None)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(ids(&store.last_messages(&[ChatId(1)]).await.unwrap()), [2]);
 }
 
 pub async fn a_deleted_chat_forgets_its_messages_and_refuses_more(store: &dyn MessageStore) {
-    store.apply(&[created(1, 1, 1, "a", None), created(2, 2, 1, "b", None)]).await.unwrap();
+    store
+        .apply(&[created(1, 1, 1, "a", None), created(2, 2, 1, "b", None)])
+        .await
+        .unwrap();
     store.delete_chat(ChatId(1)).await.unwrap();
     assert_eq!(store.get(MessageId(1)).await.unwrap(), None);
-    assert!(store.page_before(ChatId(1), None, 10).await.unwrap().messages.is_empty());
-    let late = store.apply(&[created(3, 1, 1, "late", None)]).await.unwrap();
+    assert!(store
+        .page_before(ChatId(1), None, 10)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    let late = store
+        .apply(&[created(3, 1, 1, "late", None)])
+        .await
+        .unwrap();
     assert_eq!(late, vec![CommitOutcome::NotFound]);
-    assert!(store.get(MessageId(2)).await.unwrap().is_some(), "other chats are untouched");
+    assert!(
+        store.get(MessageId(2)).await.unwrap().is_some(),
+        "other chats are untouched"
+    );
 }

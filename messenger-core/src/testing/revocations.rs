@@ -8,7 +8,11 @@ use crate::TokenId;
 #[macro_export]
 macro_rules! revocations_contract {
     ($make:expr) => {
-        $crate::__contract_cases!(revocations, $make, [revoked_tokens_stay_revoked_and_others_do_not]);
+        $crate::__contract_cases!(
+            revocations,
+            $make,
+            [revoked_tokens_stay_revoked_and_others_do_not]
+        );
     };
 }
 

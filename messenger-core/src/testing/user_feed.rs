@@ -8,22 +8,34 @@ use std::time::Duration;
 #[macro_export]
 macro_rules! user_feed_contract {
     ($make:expr) => {
-        $crate::__contract_cases!(user_feed, $make, [
-            published_events_reach_each_user_in_order,
-            a_blocked_read_wakes_on_publish,
-        ]);
+        $crate::__contract_cases!(
+            user_feed,
+            $make,
+            [
+                published_events_reach_each_user_in_order,
+                a_blocked_read_wakes_on_publish,
+            ]
+        );
     };
 }
 
 fn updated(chat: i64) -> FeedEvent {
-    FeedEvent::ChatUpdated { chat_id: ChatId(chat) }
+    FeedEvent::ChatUpdated {
+        chat_id: ChatId(chat),
+    }
 }
 
 pub async fn published_events_reach_each_user_in_order(feed: &dyn UserFeed) {
     assert_eq!(feed.head(UserId(1)).await.unwrap(), 0);
-    feed.publish(&[UserId(1), UserId(2)], FeedEvent::ChatCreated { chat_id: ChatId(5), from: EventSeq(0) })
-        .await
-        .unwrap();
+    feed.publish(
+        &[UserId(1), UserId(2)],
+        FeedEvent::ChatCreated {
+            chat_id: ChatId(5),
+            from: EventSeq(0),
+        },
+    )
+    .await
+    .unwrap();
     feed.publish(&[UserId(1)], updated(5)).await.unwrap();
     let one = feed.read_after(UserId(1), 0, None).await.unwrap();
     assert_eq!(one.len(), 2);
@@ -34,11 +46,18 @@ pub async fn published_events_reach_each_user_in_order(feed: &dyn UserFeed) {
     let after = feed.read_after(UserId(1), one[0].seq, None).await.unwrap();
     assert_eq!(after, vec![one[1].clone()]);
     assert_eq!(feed.read_after(UserId(2), 0, None).await.unwrap().len(), 1);
-    assert!(feed.read_after(UserId(3), 0, None).await.unwrap().is_empty());
+    assert!(feed
+        .read_after(UserId(3), 0, None)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 pub async fn a_blocked_read_wakes_on_publish(feed: &dyn UserFeed) {
-    let idle = feed.read_after(UserId(1), 0, Some(Duration::from_millis(30))).await.unwrap();
+    let idle = feed
+        .read_after(UserId(1), 0, Some(Duration::from_millis(30)))
+        .await
+        .unwrap();
     assert!(idle.is_empty());
     let (read, ()) = super::join2(
         feed.read_after(UserId(1), 0, Some(Duration::from_secs(10))),

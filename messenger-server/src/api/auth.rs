@@ -57,7 +57,12 @@ impl AuthApi {
     /// (`401 invalid_credentials`).
     #[oai(path = "/login", method = "post")]
     async fn login(&self, body: Json<LoginIn>) -> Result<Json<AuthOut>, ApiError> {
-        let s = self.0.services.auth.login(&body.phone, &body.password).await?;
+        let s = self
+            .0
+            .services
+            .auth
+            .login(&body.phone, &body.password)
+            .await?;
         Ok(Json(signed_in(s)))
     }
 

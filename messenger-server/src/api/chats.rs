@@ -51,7 +51,12 @@ impl ChatsApi {
     /// One chat the caller takes part in (404 otherwise).
     #[oai(path = "/chats/:id", method = "get")]
     async fn get(&self, auth: BearerAuth, id: Path<i64>) -> Result<Json<ChatOut>, ApiError> {
-        let view = self.0.services.chats.get(auth.0.user_id, ChatId(id.0)).await?;
+        let view = self
+            .0
+            .services
+            .chats
+            .get(auth.0.user_id, ChatId(id.0))
+            .await?;
         Ok(Json(ChatOut::from(&view)))
     }
 
@@ -76,7 +81,11 @@ impl ChatsApi {
     /// direct chat by either participant. Its sockets are closed (code 4003).
     #[oai(path = "/chats/:id", method = "delete")]
     async fn delete(&self, auth: BearerAuth, id: Path<i64>) -> Result<NoContent, ApiError> {
-        self.0.services.chats.delete(auth.0.user_id, ChatId(id.0)).await?;
+        self.0
+            .services
+            .chats
+            .delete(auth.0.user_id, ChatId(id.0))
+            .await?;
         Ok(NoContent::Done)
     }
 

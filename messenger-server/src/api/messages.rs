@@ -118,9 +118,14 @@ impl MessagesApi {
         let message_id = MessageId(id.0);
         let chat = self.0.services.messages.chat_of(caller, message_id).await?;
         let text = body.0.text;
-        let message =
-            submit_and_wait(&self.0, caller, chat.id, None, Change::Update { message_id, text })
-                .await?;
+        let message = submit_and_wait(
+            &self.0,
+            caller,
+            chat.id,
+            None,
+            Change::Update { message_id, text },
+        )
+        .await?;
         Ok(Json(MessageOut::from(&message)))
     }
 
@@ -130,7 +135,14 @@ impl MessagesApi {
         let caller = auth.0.user_id;
         let message_id = MessageId(id.0);
         let chat = self.0.services.messages.chat_of(caller, message_id).await?;
-        submit_and_wait(&self.0, caller, chat.id, None, Change::Delete { message_id }).await?;
+        submit_and_wait(
+            &self.0,
+            caller,
+            chat.id,
+            None,
+            Change::Delete { message_id },
+        )
+        .await?;
         Ok(NoContent::Done)
     }
 }

@@ -13,9 +13,9 @@ use poem_openapi::SecurityScheme;
 pub struct BearerAuth(pub Session);
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Session> {
-    let state = req
-        .data::<SharedState>()
-        .ok_or_else(|| poem::Error::from(ApiError::from(CoreError::Unavailable("no state".into()))))?;
+    let state = req.data::<SharedState>().ok_or_else(|| {
+        poem::Error::from(ApiError::from(CoreError::Unavailable("no state".into())))
+    })?;
     state
         .services
         .auth

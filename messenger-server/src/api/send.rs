@@ -24,7 +24,13 @@ pub async fn submit_and_wait(
         let submission = state
             .services
             .messages
-            .submit(user, chat, Some(state.origin(conn)), client_id.clone(), change)
+            .submit(
+                user,
+                chat,
+                Some(state.origin(conn)),
+                client_id.clone(),
+                change,
+            )
             .await?;
         match submission {
             Submission::Settled(outcome) => Ok(outcome),

@@ -34,7 +34,12 @@ impl UsersApi {
     ) -> Result<Json<Vec<UserOut>>, ApiError> {
         let limit = page_limit(limit.0, 20, 100)?;
         let q = q.0.unwrap_or_default();
-        let found = self.0.services.users.search(auth.0.user_id, &q, limit).await?;
+        let found = self
+            .0
+            .services
+            .users
+            .search(auth.0.user_id, &q, limit)
+            .await?;
         Ok(Json(found.into_iter().map(UserOut::public).collect()))
     }
 }

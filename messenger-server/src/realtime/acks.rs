@@ -8,11 +8,14 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
+/// Who waits on the commit of which event.
+type Watchers = HashMap<(ChatId, EventSeq), Vec<oneshot::Sender<()>>>;
+
 /// Commit notices for this node's connections.
 pub struct AckHub {
     node: NodeId,
     conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<CommitNotice>>>,
-    watchers: Mutex<HashMap<(ChatId, EventSeq), Vec<oneshot::Sender<()>>>>,
+    watchers: Mutex<Watchers>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -47,7 +50,10 @@ impl AckHub {
     /// Register before checking the store, so that a commit in between is not missed.
     pub fn watch(&self, chat: ChatId, seq: EventSeq) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
-        lock(&self.watchers).entry((chat, seq)).or_default().push(tx);
+        lock(&self.watchers)
+            .entry((chat, seq))
+            .or_default()
+            .push(tx);
         rx
     }
 
@@ -78,7 +84,9 @@ impl CommitNotifier for AckHub {
         }
         let conns = lock(&self.conns);
         for notice in notices {
-            let Some(origin) = &notice.origin else { continue };
+            let Some(origin) = &notice.origin else {
+                continue;
+            };
             if origin.node != self.node {
                 continue;
             }

@@ -95,10 +95,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The topics read now, by key.
+type Topics<S> = HashMap<<S as Source>::Key, Arc<Topic<<S as Source>::Item>>>;
+
 /// Shared subscriptions to the topics of one [`Source`].
 pub struct Hub<S: Source> {
     source: Arc<S>,
-    topics: Mutex<HashMap<S::Key, Arc<Topic<S::Item>>>>,
+    topics: Mutex<Topics<S>>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 }
@@ -118,7 +121,13 @@ impl<S: Source> Hub<S> {
     /// position `from`. Returns the position from which items arrive in the sink (items after
     /// it); items between `from` and that position are the caller's to fetch with
     /// [`Hub::catch_up`], and items at or before `from` are the caller's to skip.
-    pub fn subscribe(self: &Arc<Self>, key: S::Key, conn: ConnId, sink: Sink<S::Item>, from: i64) -> i64 {
+    pub fn subscribe(
+        self: &Arc<Self>,
+        key: S::Key,
+        conn: ConnId,
+        sink: Sink<S::Item>,
+        from: i64,
+    ) -> i64 {
         let mut topics = lock(&self.topics);
         if let Some(topic) = topics.get(&key) {
             let mut st = lock(&topic.state);
@@ -136,7 +145,8 @@ impl<S: Source> Hub<S> {
         });
         topics.insert(key, topic.clone());
         let hub = self.clone();
-        self.tracker.spawn(async move { hub.read_loop(key, topic).await });
+        self.tracker
+            .spawn(async move { hub.read_loop(key, topic).await });
         from
     }
 
@@ -149,14 +159,24 @@ impl<S: Source> Hub<S> {
     }
 
     /// Items of `key` in `(from, upto]`, read straight from the source.
-    pub async fn catch_up(&self, key: S::Key, from: i64, upto: i64) -> Result<Vec<S::Item>, CoreError> {
+    pub async fn catch_up(
+        &self,
+        key: S::Key,
+        from: i64,
+        upto: i64,
+    ) -> Result<Vec<S::Item>, CoreError> {
         let mut out = Vec::new();
         let mut cursor = from;
         while cursor < upto {
             let batch = self.source.read(key, cursor, READ_BATCH, None).await?;
             let Some((last, _)) = batch.last() else { break };
             cursor = *last;
-            out.extend(batch.into_iter().filter(|(pos, _)| *pos <= upto).map(|(_, item)| item));
+            out.extend(
+                batch
+                    .into_iter()
+                    .filter(|(pos, _)| *pos <= upto)
+                    .map(|(_, item)| item),
+            );
         }
         Ok(out)
     }

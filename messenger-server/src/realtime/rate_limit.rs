@@ -60,9 +60,15 @@ mod tests {
         let limiter = RateLimiter::per_second(2.0);
         let t0 = Instant::now();
         let alice = UserId(1);
-        assert!((0..4).all(|_| limiter.try_acquire_at(alice, t0)), "burst of 4");
+        assert!(
+            (0..4).all(|_| limiter.try_acquire_at(alice, t0)),
+            "burst of 4"
+        );
         assert!(!limiter.try_acquire_at(alice, t0));
-        assert!(limiter.try_acquire_at(UserId(2), t0), "others are unaffected");
+        assert!(
+            limiter.try_acquire_at(UserId(2), t0),
+            "others are unaffected"
+        );
         assert!(limiter.try_acquire_at(alice, t0 + Duration::from_millis(500)));
         assert!(!limiter.try_acquire_at(alice, t0 + Duration::from_millis(500)));
     }

@@ -40,7 +40,12 @@ pub async fn run(
     after: Option<MessageId>,
 ) {
     let conn = state.next_conn_id();
-    let span = tracing::info_span!("chat_socket", conn = conn.0, user = session.user_id.0, chat = chat.0);
+    let span = tracing::info_span!(
+        "chat_socket",
+        conn = conn.0,
+        user = session.user_id.0,
+        chat = chat.0
+    );
     let (out, inbox) = Outbox::split(socket);
     let key = SocketKey {
         node: state.node.clone(),
@@ -93,9 +98,17 @@ impl ChatConn {
         let mut acks = state.acks.register(self.conn);
 
         // The feed tells us about logout and removal from the chat.
-        let feed_from = state.services.ports.feed.head(self.user()).await.unwrap_or(0) as i64;
+        let feed_from = state
+            .services
+            .ports
+            .feed
+            .head(self.user())
+            .await
+            .unwrap_or(0) as i64;
         let (feed_sink, mut feed_rx, _) = Sink::bounded(FEED_QUEUE);
-        state.feeds_hub.subscribe(self.user(), self.conn, feed_sink, feed_from);
+        state
+            .feeds_hub
+            .subscribe(self.user(), self.conn, feed_sink, feed_from);
 
         // History first, then the stream from where history ends.
         let page = match self.opening_history(after).await {
@@ -216,7 +229,8 @@ impl ChatConn {
             .origin
             .as_ref()
             .is_some_and(|o| o.conn == self.conn && o.node == self.state.node);
-        let own_typing = matches!(d.event.kind, ChatEventKind::Typing { user_id } if user_id == self.user());
+        let own_typing =
+            matches!(d.event.kind, ChatEventKind::Typing { user_id } if user_id == self.user());
         if mine || own_typing {
             return Ok(());
         }
@@ -227,7 +241,11 @@ impl ChatConn {
         self.settled(notice.client_id, notice.outcome).await
     }
 
-    async fn settled(&mut self, client_id: Option<String>, outcome: CommitOutcome) -> Result<(), Closed> {
+    async fn settled(
+        &mut self,
+        client_id: Option<String>,
+        outcome: CommitOutcome,
+    ) -> Result<(), Closed> {
         match outcome {
             CommitOutcome::Committed(message) => {
                 let ack = ServerFrame::Ack {
@@ -236,7 +254,11 @@ impl ChatConn {
                 };
                 self.out.frame(&ack).await
             }
-            CommitOutcome::NotFound => self.out.error(client_id, &CoreError::NotFound("message")).await,
+            CommitOutcome::NotFound => {
+                self.out
+                    .error(client_id, &CoreError::NotFound("message"))
+                    .await
+            }
         }
     }
 
@@ -267,13 +289,22 @@ impl ChatConn {
                 let origin = Some(state.origin(self.conn));
                 let submitted = services
                     .messages
-                    .submit(self.user(), self.chat, origin, Some(client_id.clone()), change)
+                    .submit(
+                        self.user(),
+                        self.chat,
+                        origin,
+                        Some(client_id.clone()),
+                        change,
+                    )
                     .await;
                 match submitted {
                     Ok(Submission::Queued(_)) => Ok(()),
-                    Ok(Submission::Settled(outcome)) => self.settled(Some(client_id), outcome).await,
+                    Ok(Submission::Settled(outcome)) => {
+                        self.settled(Some(client_id), outcome).await
+                    }
                     Ok(Submission::DuplicateInFlight(seq)) => {
-                        match await_duplicate(&state, self.user(), self.chat, seq, &client_id).await {
+                        match await_duplicate(&state, self.user(), self.chat, seq, &client_id).await
+                        {
                             Ok(outcome) => self.settled(Some(client_id), outcome).await,
                             Err(e) => self.out.error(Some(client_id), &e).await,
                         }
@@ -304,7 +335,10 @@ impl ChatConn {
             }
             ClientFrame::Typing => {
                 let now = Instant::now();
-                if self.last_typing.is_some_and(|t| now.duration_since(t) < TYPING_EVERY) {
+                if self
+                    .last_typing
+                    .is_some_and(|t| now.duration_since(t) < TYPING_EVERY)
+                {
                     return Ok(());
                 }
                 self.last_typing = Some(now);

@@ -82,7 +82,12 @@ impl EventsConn {
         let state = self.state.clone();
         let opening = async {
             let feed_from = state.services.ports.feed.head(self.user()).await? as i64;
-            let chats = state.services.ports.chats.list_for_user(self.user()).await?;
+            let chats = state
+                .services
+                .ports
+                .chats
+                .list_for_user(self.user())
+                .await?;
             let mut heads = Vec::with_capacity(chats.len());
             for chat in chats {
                 heads.push((chat.id, state.services.ports.stream.head(chat.id).await?));
@@ -97,7 +102,9 @@ impl EventsConn {
             }
         };
         let (feed_sink, mut feed_rx, feed_overflowed) = Sink::bounded(FEED_QUEUE);
-        let feed_live = state.feeds_hub.subscribe(self.user(), self.conn, feed_sink, feed_from);
+        let feed_live = state
+            .feeds_hub
+            .subscribe(self.user(), self.conn, feed_sink, feed_from);
         if let Err(e) = state.services.presence.opened(key).await {
             tracing::warn!(error = %e, "presence not updated on open");
         }
@@ -112,7 +119,11 @@ impl EventsConn {
                 return None;
             }
         }
-        match state.feeds_hub.catch_up(self.user(), feed_from, feed_live).await {
+        match state
+            .feeds_hub
+            .catch_up(self.user(), feed_from, feed_live)
+            .await
+        {
             Ok(backlog) => {
                 for entry in backlog {
                     match self.on_feed(&entry).await {

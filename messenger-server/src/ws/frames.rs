@@ -74,21 +74,36 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
             CoreError::TooLarge(format!("frames are limited to {MAX_FRAME_BYTES} bytes")),
         ));
     }
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| refuse(None, CoreError::invalid("frame", format!("not valid JSON: {e}"))))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        refuse(
+            None,
+            CoreError::invalid("frame", format!("not valid JSON: {e}")),
+        )
+    })?;
     let Value::Object(obj) = value else {
-        return Err(refuse(None, CoreError::invalid("frame", "must be a JSON object")));
+        return Err(refuse(
+            None,
+            CoreError::invalid("frame", "must be a JSON object"),
+        ));
     };
     let client_id = match obj.get("client_id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            return Err(refuse(None, CoreError::invalid("client_id", "must be a string")));
+            return Err(refuse(
+                None,
+                CoreError::invalid("client_id", "must be a string"),
+            ));
         }
     };
     let kind = match obj.get("type") {
         Some(Value::String(t)) => t.as_str(),
-        Some(_) => return Err(refuse(client_id, CoreError::invalid("type", "must be a string"))),
+        Some(_) => {
+            return Err(refuse(
+                client_id,
+                CoreError::invalid("type", "must be a string"),
+            ))
+        }
         None => return Err(refuse(client_id, CoreError::invalid("type", "is required"))),
     };
     let decoded = match kind {
@@ -292,59 +307,128 @@ mod tests {
     fn decodes_every_client_frame() {
         assert_eq!(
             decode_client_frame(r#"{"type":"MessageCreated","client_id":"c1","text":"hi"}"#),
-            Ok(ClientFrame::Change { client_id: "c1".into(), change: Change::Create { text: "hi".into() } })
+            Ok(ClientFrame::Change {
+                client_id: "c1".into(),
+                change: Change::Create { text: "hi".into() }
+            })
         );
         assert_eq!(
-            decode_client_frame(r#"{"type":"MessageUpdated","client_id":"c","message_id":4,"text":"x"}"#),
-            Ok(ClientFrame::Change { client_id: "c".into(), change: Change::Update { message_id: MessageId(4), text: "x".into() } })
+            decode_client_frame(
+                r#"{"type":"MessageUpdated","client_id":"c","message_id":4,"text":"x"}"#
+            ),
+            Ok(ClientFrame::Change {
+                client_id: "c".into(),
+                change: Change::Update {
+                    message_id: MessageId(4),
+                    text: "x".into()
+                }
+            })
         );
         assert_eq!(
             decode_client_frame(r#"{"type":"MessageDeleted","client_id":"c","message_id":4}"#),
-            Ok(ClientFrame::Change { client_id: "c".into(), change: Change::Delete { message_id: MessageId(4) } })
+            Ok(ClientFrame::Change {
+                client_id: "c".into(),
+                change: Change::Delete {
+                    message_id: MessageId(4)
+                }
+            })
         );
         assert_eq!(
             decode_client_frame(r#"{"type":"load_more","before":9}"#),
-            Ok(ClientFrame::LoadMore { before: 9, limit: None })
+            Ok(ClientFrame::LoadMore {
+                before: 9,
+                limit: None
+            })
         );
         assert_eq!(
             decode_client_frame(r#"{"type":"load_more","before":9,"limit":5}"#),
-            Ok(ClientFrame::LoadMore { before: 9, limit: Some(5) })
+            Ok(ClientFrame::LoadMore {
+                before: 9,
+                limit: Some(5)
+            })
         );
-        assert_eq!(decode_client_frame(r#"{"type":"typing"}"#), Ok(ClientFrame::Typing));
-        assert_eq!(decode_client_frame(r#"{"type":"read","message_id":3}"#), Ok(ClientFrame::Read { message_id: 3 }));
+        assert_eq!(
+            decode_client_frame(r#"{"type":"typing"}"#),
+            Ok(ClientFrame::Typing)
+        );
+        assert_eq!(
+            decode_client_frame(r#"{"type":"read","message_id":3}"#),
+            Ok(ClientFrame::Read { message_id: 3 })
+        );
     }
 
     #[test]
     fn refuses_bad_frames_with_the_client_id_when_readable() {
         assert_eq!(code("not json"), (None, "invalid_input"));
         assert_eq!(code("[1,2]"), (None, "invalid_input"));
-        assert_eq!(code(r#"{"client_id":"c"}"#), (Some("c".into()), "invalid_input"));
-        assert_eq!(code(r#"{"type":"Nope","client_id":"c"}"#), (Some("c".into()), "invalid_input"));
-        assert_eq!(code(r#"{"type":"MessageCreated","text":"hi"}"#), (None, "invalid_input"));
-        assert_eq!(code(r#"{"type":"MessageCreated","client_id":"c"}"#), (Some("c".into()), "invalid_input"));
-        assert_eq!(code(r#"{"type":"MessageCreated","client_id":"c","text":5}"#), (Some("c".into()), "invalid_input"));
-        assert_eq!(code(r#"{"type":"MessageUpdated","client_id":"c","message_id":"4","text":"x"}"#), (Some("c".into()), "invalid_input"));
-        assert_eq!(code(r#"{"type":"MessageDeleted","client_id":"c","message_id":1.5}"#), (Some("c".into()), "invalid_input"));
+        assert_eq!(
+            code(r#"{"client_id":"c"}"#),
+            (Some("c".into()), "invalid_input")
+        );
+        assert_eq!(
+            code(r#"{"type":"Nope","client_id":"c"}"#),
+            (Some("c".into()), "invalid_input")
+        );
+        assert_eq!(
+            code(r#"{"type":"MessageCreated","text":"hi"}"#),
+            (None, "invalid_input")
+        );
+        assert_eq!(
+            code(r#"{"type":"MessageCreated","client_id":"c"}"#),
+            (Some("c".into()), "invalid_input")
+        );
+        assert_eq!(
+            code(r#"{"type":"MessageCreated","client_id":"c","text":5}"#),
+            (Some("c".into()), "invalid_input")
+        );
+        assert_eq!(
+            code(r#"{"type":"MessageUpdated","client_id":"c","message_id":"4","text":"x"}"#),
+            (Some("c".into()), "invalid_input")
+        );
+        assert_eq!(
+            code(r#"{"type":"MessageDeleted","client_id":"c","message_id":1.5}"#),
+            (Some("c".into()), "invalid_input")
+        );
         assert_eq!(code(r#"{"type":"load_more"}"#), (None, "invalid_input"));
-        assert_eq!(code(r#"{"type":"read","message_id":null}"#), (None, "invalid_input"));
-        assert_eq!(code(r#"{"type":"typing","client_id":7}"#), (None, "invalid_input"));
-        let big = format!(r#"{{"type":"MessageCreated","client_id":"c","text":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        assert_eq!(
+            code(r#"{"type":"read","message_id":null}"#),
+            (None, "invalid_input")
+        );
+        assert_eq!(
+            code(r#"{"type":"typing","client_id":7}"#),
+            (None, "invalid_input")
+        );
+        let big = format!(
+            r#"{{"type":"MessageCreated","client_id":"c","text":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
         assert_eq!(code(&big), (None, "too_large"));
     }
 
     #[test]
     fn the_message_names_the_field() {
-        let e = decode_client_frame(r#"{"type":"MessageUpdated","client_id":"c","text":"x"}"#).unwrap_err();
+        let e = decode_client_frame(r#"{"type":"MessageUpdated","client_id":"c","text":"x"}"#)
+            .unwrap_err();
         assert!(e.error.to_string().contains("message_id"), "{}", e.error);
     }
 
     #[test]
     fn server_frames_match_the_protocol() {
-        let f = ServerFrame::MessageDeleted { message_id: 42, chat_id: 7 }.to_json();
-        assert_eq!(&*f, r#"{"type":"MessageDeleted","message_id":42,"chat_id":7}"#);
+        let f = ServerFrame::MessageDeleted {
+            message_id: 42,
+            chat_id: 7,
+        }
+        .to_json();
+        assert_eq!(
+            &*f,
+            r#"{"type":"MessageDeleted","message_id":42,"chat_id":7}"#
+        );
         let f = ServerFrame::Presence { online: vec![1, 2] }.to_json();
         assert_eq!(&*f, r#"{"type":"presence","online":[1,2]}"#);
         let f = ServerFrame::error(None, &CoreError::NotFound("message")).to_json();
-        assert_eq!(&*f, r#"{"type":"error","client_id":null,"code":"not_found","message":"message not found"}"#);
+        assert_eq!(
+            &*f,
+            r#"{"type":"error","client_id":null,"code":"not_found","message":"message not found"}"#
+        );
     }
 }

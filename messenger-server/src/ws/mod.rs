@@ -37,7 +37,11 @@ fn error_response(err: CoreError) -> Response {
     poem::Error::from(ApiError::from(err)).into_response()
 }
 
-async fn authenticate(state: &SharedState, req: &Request, q: &SocketQuery) -> Result<Session, CoreError> {
+async fn authenticate(
+    state: &SharedState,
+    req: &Request,
+    q: &SocketQuery,
+) -> Result<Session, CoreError> {
     let header_token = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -55,20 +55,30 @@ impl Outbox {
     }
 
     /// Sends an error frame; the socket stays open.
-    pub async fn error(&mut self, client_id: Option<String>, err: &CoreError) -> Result<(), Closed> {
+    pub async fn error(
+        &mut self,
+        client_id: Option<String>,
+        err: &CoreError,
+    ) -> Result<(), Closed> {
         self.frame(&ServerFrame::error(client_id, err)).await
     }
 
     /// Sends a ping.
     pub async fn ping(&mut self) -> Result<(), Closed> {
-        self.sink.send(Message::Ping(Vec::new())).await.map_err(|_| ())
+        self.sink
+            .send(Message::Ping(Vec::new()))
+            .await
+            .map_err(|_| ())
     }
 
     /// Sends a close frame with `code` and ends the socket.
     pub async fn close(mut self, code: u16, reason: &str) {
         let _ = self
             .sink
-            .send(Message::Close(Some((CloseCode::from(code), reason.to_owned()))))
+            .send(Message::Close(Some((
+                CloseCode::from(code),
+                reason.to_owned(),
+            ))))
             .await;
         let _ = self.sink.close().await;
     }

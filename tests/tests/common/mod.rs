@@ -95,24 +95,32 @@ impl TestApp {
             .expect("request sent");
         let status = resp.status();
         let text = resp.text().await.expect("body read");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::GET, path, Some(token), None).await
+        self.request(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.request(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::PATCH, path, Some(token), Some(body)).await
+        self.request(reqwest::Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::DELETE, path, Some(token), None).await
+        self.request(reqwest::Method::DELETE, path, Some(token), None)
+            .await
     }
 
     /// Registers `username` with a fresh phone and the password `password-<username>`.
@@ -141,7 +149,11 @@ impl TestApp {
     pub async fn create_group(&self, owner: &TestUser, name: &str, members: &[&TestUser]) -> i64 {
         let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
         let (status, body) = self
-            .post("/chats", &owner.token, json!({"name": name, "participants": ids}))
+            .post(
+                "/chats",
+                &owner.token,
+                json!({"name": name, "participants": ids}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "create group: {body}");
         body["chat_id"].as_i64().expect("chat_id")
@@ -150,7 +162,11 @@ impl TestApp {
     /// Sends a message over HTTP; returns the stored message.
     pub async fn send(&self, user: &TestUser, chat: i64, text: &str) -> Value {
         let (status, body) = self
-            .post(&format!("/chats/{chat}/messages"), &user.token, json!({"text": text}))
+            .post(
+                &format!("/chats/{chat}/messages"),
+                &user.token,
+                json!({"text": text}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "send: {body}");
         body
@@ -162,12 +178,17 @@ impl TestApp {
 
     /// Opens `/chat/{id}` and reads the opening `history` and `presence` frames.
     pub async fn open_chat(&self, user: &TestUser, chat: i64) -> (Ws, Value) {
-        self.open_chat_at(user, &format!("/chat/{chat}?token={}", user.token)).await
+        self.open_chat_at(user, &format!("/chat/{chat}?token={}", user.token))
+            .await
     }
 
     /// Opens `/chat/{id}?after=…`.
     pub async fn open_chat_after(&self, user: &TestUser, chat: i64, after: i64) -> (Ws, Value) {
-        self.open_chat_at(user, &format!("/chat/{chat}?token={}&after={after}", user.token)).await
+        self.open_chat_at(
+            user,
+            &format!("/chat/{chat}?token={}&after={after}", user.token),
+        )
+        .await
     }
 
     async fn open_chat_at(&self, _user: &TestUser, path: &str) -> (Ws, Value) {
@@ -181,7 +202,10 @@ impl TestApp {
 
     /// Opens `/events` and reads `ready`.
     pub async fn open_events(&self, user: &TestUser) -> Ws {
-        let mut ws = self.connect(&format!("/events?token={}", user.token)).await.expect("socket opens");
+        let mut ws = self
+            .connect(&format!("/events?token={}", user.token))
+            .await
+            .expect("socket opens");
         let ready = ws.next_json().await;
         assert_eq!(ready["type"], "ready", "first frame: {ready}");
         assert_eq!(ready["user_id"], user.id);
@@ -211,11 +235,17 @@ pub struct Ws {
 
 impl Ws {
     pub async fn send_json(&mut self, value: Value) {
-        self.stream.send(Message::text(value.to_string())).await.expect("frame sent");
+        self.stream
+            .send(Message::text(value.to_string()))
+            .await
+            .expect("frame sent");
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.stream.send(Message::text(text.to_owned())).await.expect("frame sent");
+        self.stream
+            .send(Message::text(text.to_owned()))
+            .await
+            .expect("frame sent");
     }
 
     /// The next JSON frame (pings and pongs are skipped).
@@ -260,7 +290,8 @@ impl Ws {
 
     /// Sends a `MessageCreated` and waits for its `ack`; returns the acked message.
     pub async fn send_message(&mut self, client_id: &str, text: &str) -> Value {
-        self.send_json(json!({"type": "MessageCreated", "client_id": client_id, "text": text})).await;
+        self.send_json(json!({"type": "MessageCreated", "client_id": client_id, "text": text}))
+            .await;
         let ack = self.next_of("ack").await;
         assert_eq!(ack["client_id"], client_id, "{ack}");
         ack["message"].clone()
@@ -269,7 +300,10 @@ impl Ws {
     /// Waits for the server to close the socket; returns the close code.
     pub async fn closed(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(WAIT, self.stream.next()).await.expect("close in time") {
+            match tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("close in time")
+            {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,
