@@ -628,3 +628,52 @@ async fn both_sides_writing_first_at_once_make_exactly_one_direct_chat() {
         assert_eq!(page["messages"].as_array().unwrap().len(), 2);
     }
 }
+
+#[tokio::test]
+async fn the_server_pings_and_closes_a_client_that_misses_two_pongs() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(Config {
+        ping_interval_secs: 1,
+        ..Config::for_tests()
+    })
+    .await;
+    let (u, chat) = group_of(&app, &["ann", "ben"]).await;
+
+    // A silent client: a raw TCP socket that upgrades and then never reads or answers.
+    let mut raw = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET /chat/{chat}?token={} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        u[0].token, app.addr
+    );
+    raw.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = tokio::time::timeout(common::WAIT, async {
+        loop {
+            match raw.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the server closed the silent connection");
+    assert!(received.starts_with(b"HTTP/1.1 101"), "upgraded");
+    // Server frames are unmasked: a close frame is 0x88, a ping 0x89.
+    assert!(received.contains(&0x88), "a close frame was sent");
+    assert!(received.contains(&0x89), "pings were sent");
+
+    // A live client answers pings (tungstenite does it as it reads) and stays connected
+    // past two ping periods.
+    let mut live = app
+        .connect(&format!("/chat/{chat}?token={}", u[1].token))
+        .await
+        .unwrap();
+    live.next_of("history").await;
+    for _ in 0..3 {
+        live.wait_for_ping().await;
+    }
+    let m = app.send(&u[0], chat, "still there?").await;
+    assert_eq!(live.next_of("MessageCreated").await["message"], m);
+}

@@ -297,6 +297,20 @@ impl Ws {
         ack["message"].clone()
     }
 
+    /// Waits until the server pings (tungstenite answers it with a pong by itself).
+    pub async fn wait_for_ping(&mut self) {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a ping in time")
+                .expect("socket open")
+                .expect("frame readable");
+            if let Message::Ping(_) = msg {
+                return;
+            }
+        }
+    }
+
     /// Waits for the server to close the socket; returns the close code.
     pub async fn closed(&mut self) -> Option<u16> {
         loop {
