@@ -23,6 +23,9 @@ use tokio_util::task::TaskTracker;
 
 /// How long sockets get to close when the server stops.
 const SOCKET_GRACE: Duration = Duration::from_secs(5);
+/// Reader tasks (each one blocking connection) for chat streams, and for user feeds.
+const CHAT_READERS: usize = 2;
+const FEED_READERS: usize = 1;
 /// Group commit size of the persister.
 const PERSIST_BATCH: usize = 512;
 
@@ -87,11 +90,13 @@ impl Application {
                 ports.stream.clone(),
                 services.presence.clone(),
             )),
+            CHAT_READERS,
             background_stop.clone(),
             background.clone(),
         );
         let feeds_hub = Hub::new(
             Arc::new(FeedSource::new(ports.feed.clone())),
+            FEED_READERS,
             background_stop.clone(),
             background.clone(),
         );

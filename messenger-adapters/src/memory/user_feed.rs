@@ -2,6 +2,7 @@
 
 use super::lock;
 use async_trait::async_trait;
+use futures_util::future::select_all;
 use messenger_core::ports::UserFeed;
 use messenger_core::{FeedEntry, FeedEvent, StoreError, UserId};
 use std::collections::{HashMap, VecDeque};
@@ -51,31 +52,45 @@ impl UserFeed for MemoryUserFeed {
 
     async fn read_after(
         &self,
-        user: UserId,
-        after: u64,
+        cursors: &[(UserId, u64)],
+        limit: usize,
         block: Option<Duration>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
         let deadline = block.map(|b| tokio::time::Instant::now() + b);
         loop {
-            let notify = lock(&self.feeds).entry(user).or_default().notify.clone();
-            let wakeup = notify.notified();
-            let found: Vec<FeedEntry> = lock(&self.feeds)
-                .get(&user)
-                .map(|f| {
-                    f.entries
-                        .iter()
-                        .filter(|e| e.seq > after)
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
+            let notifies: Vec<Arc<Notify>> = {
+                let mut feeds = lock(&self.feeds);
+                cursors
+                    .iter()
+                    .map(|(user, _)| feeds.entry(*user).or_default().notify.clone())
+                    .collect()
+            };
+            // Created before looking, so a publish in between still wakes us.
+            let wakeups: Vec<_> = notifies.iter().map(|n| Box::pin(n.notified())).collect();
+            let found: Vec<FeedEntry> = {
+                let feeds = lock(&self.feeds);
+                cursors
+                    .iter()
+                    .filter_map(|(user, after)| feeds.get(user).map(|f| (f, *after)))
+                    .flat_map(|(f, after)| {
+                        f.entries
+                            .iter()
+                            .filter(move |e| e.seq > after)
+                            .take(limit)
+                            .cloned()
+                    })
+                    .collect()
+            };
             let Some(deadline) = deadline else {
                 return Ok(found);
             };
-            if !found.is_empty() {
+            if !found.is_empty() || wakeups.is_empty() {
                 return Ok(found);
             }
-            if tokio::time::timeout_at(deadline, wakeup).await.is_err() {
+            if tokio::time::timeout_at(deadline, select_all(wakeups))
+                .await
+                .is_err()
+            {
                 return Ok(Vec::new());
             }
         }

@@ -28,4 +28,9 @@ pub trait Presence: Send + Sync {
     async fn online_in_chat(&self, chat: ChatId) -> Result<Vec<crate::UserId>, StoreError>;
     /// Which of these users have any socket open.
     async fn online_among(&self, users: &[UserId]) -> Result<Vec<UserId>, StoreError>;
+    /// Keeps this node's sockets alive in shared online sets (called periodically; sockets of
+    /// a node that stops calling it expire). Nothing to do where nothing is shared.
+    async fn refresh(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

@@ -12,11 +12,12 @@ pub trait UserFeed: Send + Sync {
     async fn publish(&self, users: &[UserId], event: FeedEvent) -> Result<(), StoreError>;
     /// The position of the newest entry of the user's feed (0 when empty).
     async fn head(&self, user: UserId) -> Result<u64, StoreError>;
-    /// Entries after `after` in the user's feed, in order; waits up to `block` for one.
+    /// Entries after each cursor `(user, position)`, up to `limit` per user, in order; when
+    /// there are none and `block` is given, waits up to that long for one.
     async fn read_after(
         &self,
-        user: UserId,
-        after: u64,
+        cursors: &[(UserId, u64)],
+        limit: usize,
         block: Option<Duration>,
     ) -> Result<Vec<FeedEntry>, StoreError>;
 }

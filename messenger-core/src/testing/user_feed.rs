@@ -37,17 +37,26 @@ pub async fn published_events_reach_each_user_in_order(feed: &dyn UserFeed) {
     .await
     .unwrap();
     feed.publish(&[UserId(1)], updated(5)).await.unwrap();
-    let one = feed.read_after(UserId(1), 0, None).await.unwrap();
+    let one = feed.read_after(&[(UserId(1), 0)], 100, None).await.unwrap();
     assert_eq!(one.len(), 2);
     assert!(one[0].seq < one[1].seq);
     assert_eq!(one[1].event, updated(5));
     assert!(one.iter().all(|e| e.user_id == UserId(1)));
     assert_eq!(feed.head(UserId(1)).await.unwrap(), one[1].seq);
-    let after = feed.read_after(UserId(1), one[0].seq, None).await.unwrap();
+    let after = feed
+        .read_after(&[(UserId(1), one[0].seq)], 100, None)
+        .await
+        .unwrap();
     assert_eq!(after, vec![one[1].clone()]);
-    assert_eq!(feed.read_after(UserId(2), 0, None).await.unwrap().len(), 1);
+    assert_eq!(
+        feed.read_after(&[(UserId(2), 0)], 100, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(feed
-        .read_after(UserId(3), 0, None)
+        .read_after(&[(UserId(3), 0)], 100, None)
         .await
         .unwrap()
         .is_empty());
@@ -55,12 +64,16 @@ pub async fn published_events_reach_each_user_in_order(feed: &dyn UserFeed) {
 
 pub async fn a_blocked_read_wakes_on_publish(feed: &dyn UserFeed) {
     let idle = feed
-        .read_after(UserId(1), 0, Some(Duration::from_millis(30)))
+        .read_after(&[(UserId(1), 0)], 100, Some(Duration::from_millis(30)))
         .await
         .unwrap();
     assert!(idle.is_empty());
     let (read, ()) = super::join2(
-        feed.read_after(UserId(1), 0, Some(Duration::from_secs(10))),
+        feed.read_after(
+            &[(UserId(2), 0), (UserId(1), 0)],
+            100,
+            Some(Duration::from_secs(10)),
+        ),
         async { feed.publish(&[UserId(1)], updated(1)).await.unwrap() },
     )
     .await;

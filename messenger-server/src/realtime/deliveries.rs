@@ -67,19 +67,17 @@ impl Source for ChatSource {
 
     async fn read(
         &self,
-        key: ChatId,
-        after: i64,
+        cursors: &[(ChatId, i64)],
         limit: usize,
         block: Option<Duration>,
-    ) -> Result<Vec<(i64, Arc<Delivery>)>, CoreError> {
-        let events = self
-            .stream
-            .read_after(&[(key, EventSeq(after))], limit, block)
-            .await?;
+    ) -> Result<Vec<(ChatId, i64, Arc<Delivery>)>, CoreError> {
+        let cursors: Vec<(ChatId, EventSeq)> =
+            cursors.iter().map(|(c, p)| (*c, EventSeq(*p))).collect();
+        let events = self.stream.read_after(&cursors, limit, block).await?;
         let mut out = Vec::with_capacity(events.len());
         for event in events {
-            let seq = event.seq.0;
-            out.push((seq, Arc::new(self.deliver(event).await?)));
+            let (chat, seq) = (event.chat_id, event.seq.0);
+            out.push((chat, seq, Arc::new(self.deliver(event).await?)));
         }
         Ok(out)
     }
@@ -104,17 +102,24 @@ impl Source for FeedSource {
 
     async fn read(
         &self,
-        key: UserId,
-        after: i64,
+        cursors: &[(UserId, i64)],
         limit: usize,
         block: Option<Duration>,
-    ) -> Result<Vec<(i64, Arc<FeedEntry>)>, CoreError> {
-        let after = u64::try_from(after).unwrap_or(0);
-        let entries = self.feed.read_after(key, after, block).await?;
+    ) -> Result<Vec<(UserId, i64, Arc<FeedEntry>)>, CoreError> {
+        let cursors: Vec<(UserId, u64)> = cursors
+            .iter()
+            .map(|(u, p)| (*u, u64::try_from(*p).unwrap_or(0)))
+            .collect();
+        let entries = self.feed.read_after(&cursors, limit, block).await?;
         Ok(entries
             .into_iter()
-            .take(limit)
-            .map(|e| (i64::try_from(e.seq).unwrap_or(i64::MAX), Arc::new(e)))
+            .map(|e| {
+                (
+                    e.user_id,
+                    i64::try_from(e.seq).unwrap_or(i64::MAX),
+                    Arc::new(e),
+                )
+            })
             .collect())
     }
 }

@@ -1,23 +1,26 @@
 //! One subscription per topic (a chat's stream, a user's feed) per node, shared by every local
-//! connection that wants it: one reader task reads the topic once and hands each item (already
-//! serialised, behind an `Arc`) to every subscriber's bounded queue.
+//! connection that wants it. A fixed number of reader tasks (shards) each read all their
+//! topics in one blocking call, so the node's connections to the backing store do not grow
+//! with the number of sockets or chats; each item (already serialised, behind an `Arc`) goes to
+//! every subscriber's bounded queue.
 
 use async_trait::async_trait;
 use messenger_core::{ConnId, CoreError};
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Longest a reader blocks before it looks again at whether anyone still listens.
+/// Longest a reader blocks before it looks again at its set of topics.
 const READ_BLOCK: Duration = Duration::from_secs(5);
-/// Most items fetched in one read.
-const READ_BATCH: usize = 512;
+/// Most items fetched per topic in one read.
+const READ_BATCH: usize = 256;
 
 /// Where a hub's items come from.
 #[async_trait]
@@ -26,15 +29,14 @@ pub trait Source: Send + Sync + 'static {
     type Key: Copy + Eq + Hash + Debug + Send + Sync + 'static;
     /// What subscribers get (cheap to clone).
     type Item: Clone + Send + Sync + 'static;
-    /// Items of `key` after position `after`, in order, with their positions; waits up to
-    /// `block` when there are none.
+    /// Items after each cursor `(topic, position)`, in order per topic, with their topics
+    /// and positions; waits up to `block` when there are none.
     async fn read(
         &self,
-        key: Self::Key,
-        after: i64,
+        cursors: &[(Self::Key, i64)],
         limit: usize,
         block: Option<Duration>,
-    ) -> Result<Vec<(i64, Self::Item)>, CoreError>;
+    ) -> Result<Vec<(Self::Key, i64, Self::Item)>, CoreError>;
 }
 
 /// A subscriber's end: a bounded queue, and a flag raised if it overflowed and was dropped.
@@ -80,81 +82,90 @@ impl<T> Sink<T> {
     }
 }
 
-struct TopicState<T> {
+struct Topic<T> {
     /// Position of the last item handed to subscribers.
     cursor: i64,
     subscribers: HashMap<ConnId, Sink<T>>,
-    closed: bool,
 }
 
-struct Topic<T> {
-    state: Mutex<TopicState<T>>,
+/// The topics of one shard, by key.
+type Topics<S> = HashMap<<S as Source>::Key, Topic<<S as Source>::Item>>;
+
+struct Shard<S: Source> {
+    topics: Mutex<Topics<S>>,
+    /// Rung when a topic is added, so the reader restarts its read with it.
+    added: Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The topics read now, by key.
-type Topics<S> = HashMap<<S as Source>::Key, Arc<Topic<<S as Source>::Item>>>;
-
 /// Shared subscriptions to the topics of one [`Source`].
 pub struct Hub<S: Source> {
     source: Arc<S>,
-    topics: Mutex<Topics<S>>,
-    shutdown: CancellationToken,
-    tracker: TaskTracker,
+    shards: Vec<Shard<S>>,
 }
 
 impl<S: Source> Hub<S> {
-    /// A hub whose reader tasks stop when `shutdown` is cancelled.
-    pub fn new(source: Arc<S>, shutdown: CancellationToken, tracker: TaskTracker) -> Arc<Self> {
-        Arc::new(Hub {
-            source,
-            topics: Mutex::new(HashMap::new()),
-            shutdown,
-            tracker,
-        })
+    /// A hub with `readers` reader tasks, which stop when `shutdown` is cancelled.
+    pub fn new(
+        source: Arc<S>,
+        readers: usize,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+    ) -> Arc<Self> {
+        let shards = (0..readers.max(1))
+            .map(|_| Shard {
+                topics: Mutex::new(HashMap::new()),
+                added: Notify::new(),
+            })
+            .collect();
+        let hub = Arc::new(Hub { source, shards });
+        for i in 0..hub.shards.len() {
+            let hub = hub.clone();
+            let stop = shutdown.clone();
+            tracker.spawn(async move { hub.read_loop(i, stop).await });
+        }
+        hub
+    }
+
+    fn shard(&self, key: &S::Key) -> &Shard<S> {
+        let mut h = DefaultHasher::new();
+        key.hash(&mut h);
+        &self.shards[(h.finish() % self.shards.len() as u64) as usize]
     }
 
     /// Subscribes `conn` to `key`. If no one on this node listened yet, the topic is read from
     /// position `from`. Returns the position from which items arrive in the sink (items after
     /// it); items between `from` and that position are the caller's to fetch with
     /// [`Hub::catch_up`], and items at or before `from` are the caller's to skip.
-    pub fn subscribe(
-        self: &Arc<Self>,
-        key: S::Key,
-        conn: ConnId,
-        sink: Sink<S::Item>,
-        from: i64,
-    ) -> i64 {
-        let mut topics = lock(&self.topics);
-        if let Some(topic) = topics.get(&key) {
-            let mut st = lock(&topic.state);
-            if !st.closed {
-                st.subscribers.insert(conn, sink);
-                return st.cursor;
-            }
+    pub fn subscribe(&self, key: S::Key, conn: ConnId, sink: Sink<S::Item>, from: i64) -> i64 {
+        let shard = self.shard(&key);
+        let mut topics = lock(&shard.topics);
+        if let Some(topic) = topics.get_mut(&key) {
+            topic.subscribers.insert(conn, sink);
+            return topic.cursor;
         }
-        let topic = Arc::new(Topic {
-            state: Mutex::new(TopicState {
+        topics.insert(
+            key,
+            Topic {
                 cursor: from,
                 subscribers: HashMap::from([(conn, sink)]),
-                closed: false,
-            }),
-        });
-        topics.insert(key, topic.clone());
-        let hub = self.clone();
-        self.tracker
-            .spawn(async move { hub.read_loop(key, topic).await });
+            },
+        );
+        shard.added.notify_one();
         from
     }
 
-    /// Stops delivering `key` to `conn`.
+    /// Stops delivering `key` to `conn`; the topic is dropped when no one listens.
     pub fn unsubscribe(&self, key: S::Key, conn: ConnId) {
-        let topics = lock(&self.topics);
-        if let Some(topic) = topics.get(&key) {
-            lock(&topic.state).subscribers.remove(&conn);
+        let mut topics = lock(&self.shard(&key).topics);
+        if let Some(topic) = topics.get_mut(&key) {
+            topic.subscribers.remove(&conn);
+            if topic.subscribers.is_empty() {
+                topics.remove(&key);
+            }
         }
     }
 
@@ -168,14 +179,16 @@ impl<S: Source> Hub<S> {
         let mut out = Vec::new();
         let mut cursor = from;
         while cursor < upto {
-            let batch = self.source.read(key, cursor, READ_BATCH, None).await?;
-            let Some((last, _)) = batch.last() else { break };
+            let batch = self.source.read(&[(key, cursor)], READ_BATCH, None).await?;
+            let Some((_, last, _)) = batch.last() else {
+                break;
+            };
             cursor = *last;
             out.extend(
                 batch
                     .into_iter()
-                    .filter(|(pos, _)| *pos <= upto)
-                    .map(|(_, item)| item),
+                    .filter(|(_, pos, _)| *pos <= upto)
+                    .map(|(_, _, item)| item),
             );
         }
         Ok(out)
@@ -183,45 +196,50 @@ impl<S: Source> Hub<S> {
 
     /// How many topics this node reads now.
     pub fn active_topics(&self) -> usize {
-        lock(&self.topics).len()
+        self.shards.iter().map(|s| lock(&s.topics).len()).sum()
     }
 
-    async fn read_loop(self: Arc<Self>, key: S::Key, topic: Arc<Topic<S::Item>>) {
+    async fn read_loop(&self, index: usize, stop: CancellationToken) {
+        let shard = &self.shards[index];
         loop {
-            let cursor = lock(&topic.state).cursor;
+            let cursors: Vec<(S::Key, i64)> = lock(&shard.topics)
+                .iter()
+                .map(|(k, t)| (*k, t.cursor))
+                .collect();
+            if cursors.is_empty() {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = shard.added.notified() => continue,
+                }
+            }
             let read = tokio::select! {
-                _ = self.shutdown.cancelled() => break,
-                read = self.source.read(key, cursor, READ_BATCH, Some(READ_BLOCK)) => read,
+                _ = stop.cancelled() => return,
+                _ = shard.added.notified() => continue,
+                read = self.source.read(&cursors, READ_BATCH, Some(READ_BLOCK)) => read,
             };
             match read {
                 Ok(items) => {
-                    let mut st = lock(&topic.state);
-                    for (pos, item) in items {
-                        if pos <= st.cursor {
+                    let mut topics = lock(&shard.topics);
+                    for (key, pos, item) in items {
+                        let Some(topic) = topics.get_mut(&key) else {
+                            continue;
+                        };
+                        if pos <= topic.cursor {
                             continue;
                         }
-                        st.cursor = pos;
-                        st.subscribers.retain(|_, sink| sink.offer(item.clone()));
+                        topic.cursor = pos;
+                        topic.subscribers.retain(|_, sink| sink.offer(item.clone()));
                     }
+                    topics.retain(|_, t| !t.subscribers.is_empty());
                 }
                 Err(err) => {
-                    tracing::warn!(?key, error = %err, "topic read failed; retrying");
+                    tracing::warn!(error = %err, "topic read failed; retrying");
                     tokio::select! {
-                        _ = self.shutdown.cancelled() => break,
+                        _ = stop.cancelled() => return,
                         _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     }
                 }
             }
-            let mut topics = lock(&self.topics);
-            let mut st = lock(&topic.state);
-            if st.subscribers.is_empty() {
-                st.closed = true;
-                topics.remove(&key);
-                break;
-            }
         }
-        let mut st = lock(&topic.state);
-        st.closed = true;
-        st.subscribers.clear();
     }
 }
