@@ -3,11 +3,13 @@
 //! - [`memory`]: every storage port in memory, with the semantics of the real backends
 //!   (ordered per-chat logs with positions, read-after-position, consumer-group style work
 //!   list). The embedded default and the test double.
+//! - [`postgres`]: users, chats, read markers and messages in Postgres (sqlx).
 //! - [`crypto`]: argon2id password hashing (off the async threads) and JWT tokens.
 //! - [`SystemClock`]: the wall clock.
 
 pub mod crypto;
 pub mod memory;
+pub mod postgres;
 
 use messenger_core::ports::Clock;
 use messenger_core::Timestamp;
