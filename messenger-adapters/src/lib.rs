@@ -4,12 +4,15 @@
 //!   (ordered per-chat logs with positions, read-after-position, consumer-group style work
 //!   list). The embedded default and the test double.
 //! - [`postgres`]: users, chats, read markers and messages in Postgres (sqlx).
+//! - [`redis`]: per-chat event streams (the queue), user feeds, online sets and token
+//!   revocations in Redis (fred).
 //! - [`crypto`]: argon2id password hashing (off the async threads) and JWT tokens.
 //! - [`SystemClock`]: the wall clock.
 
 pub mod crypto;
 pub mod memory;
 pub mod postgres;
+pub mod redis;
 
 use messenger_core::ports::Clock;
 use messenger_core::Timestamp;

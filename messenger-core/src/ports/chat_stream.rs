@@ -45,4 +45,10 @@ pub trait ChatStream: Send + Sync {
 
     /// Forgets a deleted chat's stream.
     async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError>;
+
+    /// Puts back in the persisters' way any message event that no live persister will reach
+    /// otherwise (its node died after appending, or while holding it). Called periodically.
+    async fn sweep(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

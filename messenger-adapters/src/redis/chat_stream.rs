@@ -1,0 +1,560 @@
+//! Per-chat event streams in Redis.
+//!
+//! - Positions come from one counter (`INCR`), and an event is written with its position as
+//!   the entry id (`XADD key <seq>-0`), which Redis accepts only above the stream's newest id:
+//!   a writer that took a lower number after a concurrent writer took a higher one is refused
+//!   and takes a new number. So stream order is position order on every node.
+//! - The counter is seeded from the store's highest message id when Redis lost it.
+//! - Message events are persisted through the consumer group `persist` of each chat's stream.
+//!   A list of chats with new work wakes the persisters; a persister holds a short per-chat
+//!   lock so that each chat is committed in stream order; entries left pending by a dead
+//!   persister are claimed (`XAUTOCLAIM`) after a while; a periodic sweep re-queues any chat
+//!   with unread or pending entries (a node that died between append and queueing).
+
+use super::codec::{decode_event, encode_event};
+use super::streams::{entries, seq_of, streams, Entry};
+use super::{unavailable, Redis};
+use async_trait::async_trait;
+use fred::prelude::*;
+use fred::types::Value;
+use messenger_core::ports::ChatStream;
+use messenger_core::{Appended, ChatEvent, ChatId, EventDraft, EventSeq, StoreError};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where a fresh position counter must start: the highest message id already stored.
+#[async_trait]
+pub trait SeqFloor: Send + Sync {
+    /// The highest position in use outside Redis.
+    async fn seq_floor(&self) -> Result<i64, StoreError>;
+}
+
+#[async_trait]
+impl SeqFloor for crate::postgres::PgMessageStore {
+    async fn seq_floor(&self) -> Result<i64, StoreError> {
+        self.max_message_id().await
+    }
+}
+
+const GROUP: &str = "persist";
+/// How long a persister's per-chat lock lives if it is never released.
+const LOCK_MS: u64 = 5_000;
+/// Pending entries idle this long belong to a dead persister and are claimed.
+const CLAIM_IDLE_MS: u64 = 10_000;
+/// Stream length above which acknowledged entries are trimmed, keeping this many.
+const TRIM_ABOVE: u64 = 2_000;
+const KEEP: u64 = 1_000;
+
+const NEXT_SEQ: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('INCR', KEYS[1])";
+
+const APPEND: &str = r"
+if ARGV[2] == '1' then
+  local prev = redis.call('GET', KEYS[2])
+  if prev then return {'dup', prev} end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('XGROUP', 'CREATE', KEYS[1], 'persist', '0', 'MKSTREAM')
+end
+local ok = redis.pcall('XADD', KEYS[1], ARGV[1] .. '-0', unpack(ARGV, 3))
+if type(ok) == 'table' and ok.err then return {'retry', ok.err} end
+if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[1], 'EX', 86400) end
+return {'ok', ARGV[1]}";
+
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0";
+
+/// Per-chat event streams in Redis.
+pub struct RedisChatStream {
+    redis: Arc<Redis>,
+    floor: Arc<dyn SeqFloor>,
+    /// Chats whose persist lock this node holds, by consumer.
+    held: Mutex<HashSet<(String, ChatId)>>,
+}
+
+impl RedisChatStream {
+    /// Streams on `redis`; a lost position counter restarts above `floor`.
+    pub fn new(redis: Arc<Redis>, floor: Arc<dyn SeqFloor>) -> Self {
+        RedisChatStream {
+            redis,
+            floor,
+            held: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn stream_key(&self, chat: ChatId) -> String {
+        self.redis.key(&format!("chat:{{{}}}:events", chat.get()))
+    }
+
+    fn lock_key(&self, chat: ChatId) -> String {
+        self.redis
+            .key(&format!("chat:{{{}}}:persist-lock", chat.get()))
+    }
+
+    fn dirty_key(&self) -> String {
+        self.redis.key("persist:dirty")
+    }
+
+    fn chats_key(&self) -> String {
+        self.redis.key("persist:chats")
+    }
+
+    fn chat_of_key(&self, key: &str) -> Option<ChatId> {
+        let start = key.find('{')? + 1;
+        let end = key[start..].find('}')? + start;
+        key[start..end].parse().ok().map(ChatId)
+    }
+
+    async fn next_seq(&self) -> Result<i64, StoreError> {
+        let pool = self.redis.pool();
+        let key = self.redis.key("seq:events");
+        for _ in 0..3 {
+            let seq: i64 = pool
+                .eval(NEXT_SEQ, vec![key.clone()], Vec::<String>::new())
+                .await
+                .map_err(unavailable)?;
+            if seq > 0 {
+                return Ok(seq);
+            }
+            // Redis lost the counter (restarted empty): start above what the store holds.
+            let floor = self.floor.seq_floor().await?;
+            let _: Value = pool
+                .set(&key, floor, None, Some(fred::types::SetOptions::NX), false)
+                .await
+                .map_err(unavailable)?;
+        }
+        Err(unavailable("could not seed the position counter"))
+    }
+
+    fn decode(&self, chat: ChatId, entry: &Entry) -> Option<ChatEvent> {
+        let seq = EventSeq(seq_of(&entry.0)?);
+        decode_event(chat, seq, &entry.1)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<(String, ChatId)>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn release(&self, consumer: &str, chat: ChatId) -> Result<(), StoreError> {
+        self.lock().remove(&(consumer.to_owned(), chat));
+        let _: Value = self
+            .redis
+            .pool()
+            .eval(
+                RELEASE,
+                vec![self.lock_key(chat)],
+                vec![consumer.to_owned()],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn requeue(&self, chats: &[ChatId]) -> Result<(), StoreError> {
+        if chats.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = chats.iter().map(|c| c.get().to_string()).collect();
+        let _: Value = self
+            .redis
+            .pool()
+            .rpush(self.dirty_key(), ids)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn group_read(
+        &self,
+        consumer: &str,
+        key: &str,
+        id: &str,
+        max: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let v: Value = self
+            .redis
+            .pool()
+            .xreadgroup(
+                GROUP,
+                consumer,
+                Some(max as u64),
+                None,
+                false,
+                key.to_owned(),
+                id.to_owned(),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(streams(v).into_iter().flat_map(|(_, e)| e).collect())
+    }
+
+    /// Takes work from one locked chat: this consumer's own pending entries, then entries a
+    /// dead consumer left pending, then new ones.
+    async fn take(
+        &self,
+        consumer: &str,
+        chat: ChatId,
+        max: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let key = self.stream_key(chat);
+        let own = self.group_read(consumer, &key, "0", max).await?;
+        if own.iter().any(|(_, f)| !f.is_empty()) {
+            return Ok(own);
+        }
+        let claimed: Value = self
+            .redis
+            .pool()
+            .xautoclaim(
+                &key,
+                GROUP,
+                consumer,
+                CLAIM_IDLE_MS,
+                "0-0",
+                Some(max as u64),
+                false,
+            )
+            .await
+            .map_err(unavailable)?;
+        let claimed = match claimed {
+            Value::Array(mut parts) if parts.len() >= 2 => entries(parts.swap_remove(1)),
+            _ => Vec::new(),
+        };
+        if !claimed.is_empty() {
+            return Ok(claimed);
+        }
+        self.group_read(consumer, &key, ">", max).await
+    }
+
+    async fn trim(&self, chat: ChatId, acked_up_to: i64) -> Result<(), StoreError> {
+        let key = self.stream_key(chat);
+        let pool = self.redis.pool();
+        let len: u64 = pool.xlen(&key).await.map_err(unavailable)?;
+        if len <= TRIM_ABOVE {
+            return Ok(());
+        }
+        let newest: Value = pool
+            .xrevrange(&key, "+", "-", Some(KEEP))
+            .await
+            .map_err(unavailable)?;
+        let Some(oldest_kept) = entries(newest).last().and_then(|(id, _)| seq_of(id)) else {
+            return Ok(());
+        };
+        let min_id = oldest_kept.min(acked_up_to + 1);
+        let _: Value = pool
+            .xtrim(&key, ("MINID", "~", format!("{min_id}-0")))
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ChatStream for RedisChatStream {
+    async fn append(&self, chat: ChatId, draft: EventDraft) -> Result<Appended, StoreError> {
+        let stream = self.stream_key(chat);
+        let dedup = draft.dedup_key().map(|(author, cid)| {
+            self.redis.key(&format!(
+                "chat:{{{}}}:client:{}:{cid}",
+                chat.get(),
+                author.get()
+            ))
+        });
+        let persisted = draft.kind.is_persisted();
+        for _ in 0..20 {
+            let seq = self.next_seq().await?;
+            let event = draft.clone().into_event(chat, EventSeq(seq));
+            let mut args = vec![
+                seq.to_string(),
+                if dedup.is_some() { "1" } else { "0" }.to_owned(),
+            ];
+            for (k, v) in encode_event(&event) {
+                args.push(k);
+                args.push(v);
+            }
+            let keys = vec![
+                stream.clone(),
+                dedup.clone().unwrap_or_else(|| stream.clone()),
+            ];
+            let reply: Vec<String> = self
+                .redis
+                .pool()
+                .eval(APPEND, keys, args)
+                .await
+                .map_err(unavailable)?;
+            match reply.first().map(String::as_str) {
+                Some("ok") => {
+                    if persisted {
+                        let pool = self.redis.pool();
+                        let chat_id = chat.get().to_string();
+                        let (queued, known): (Result<Value, _>, Result<Value, _>) = tokio::join!(
+                            pool.rpush(self.dirty_key(), chat_id.clone()),
+                            pool.sadd(self.chats_key(), chat_id),
+                        );
+                        queued.map_err(unavailable)?;
+                        known.map_err(unavailable)?;
+                    }
+                    return Ok(Appended::New(event));
+                }
+                Some("dup") => {
+                    let prev = reply.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+                    return Ok(Appended::Duplicate(EventSeq(prev)));
+                }
+                // Another writer got a higher position in first: take a new one.
+                _ => continue,
+            }
+        }
+        Err(unavailable("could not append: too much contention"))
+    }
+
+    async fn head(&self, chat: ChatId) -> Result<EventSeq, StoreError> {
+        let v: Value = self
+            .redis
+            .pool()
+            .xrevrange(self.stream_key(chat), "+", "-", Some(1))
+            .await
+            .map_err(unavailable)?;
+        Ok(EventSeq(
+            entries(v)
+                .first()
+                .and_then(|(id, _)| seq_of(id))
+                .unwrap_or(0),
+        ))
+    }
+
+    async fn read_after(
+        &self,
+        cursors: &[(ChatId, EventSeq)],
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        if cursors.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = cursors.iter().map(|(c, _)| self.stream_key(*c)).collect();
+        let ids: Vec<String> = cursors
+            .iter()
+            .map(|(_, s)| format!("{}-0", s.get()))
+            .collect();
+        let count = Some(limit as u64);
+        let reply: Value = match block {
+            None => self.redis.pool().xread(count, None, keys, ids).await,
+            Some(b) => {
+                let client = self.redis.blocking().await?;
+                client
+                    .xread(count, Some(b.as_millis() as u64), keys, ids)
+                    .await
+            }
+        }
+        .map_err(unavailable)?;
+        let mut out = Vec::new();
+        for (key, list) in streams(reply) {
+            let Some(chat) = self.chat_of_key(&key) else {
+                continue;
+            };
+            out.extend(list.iter().filter_map(|e| self.decode(chat, e)));
+        }
+        Ok(out)
+    }
+
+    async fn claim_unpersisted(
+        &self,
+        consumer: &str,
+        max: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        let pool = self.redis.pool();
+        let mut chats: Vec<String> = pool
+            .lpop::<Option<Vec<String>>, _>(self.dirty_key(), Some(64))
+            .await
+            .map_err(unavailable)?
+            .unwrap_or_default();
+        if chats.is_empty() {
+            let Some(b) = block else {
+                return Ok(Vec::new());
+            };
+            let client = self.redis.blocking().await?;
+            let popped: Option<(String, String)> = match client
+                .blpop(self.dirty_key(), b.as_secs_f64().max(0.01))
+                .await
+            {
+                Ok(p) => p,
+                // fred reports BLPOP's own timeout (a nil reply) as a timeout error.
+                Err(e) if *e.kind() == fred::error::ErrorKind::Timeout => None,
+                Err(e) => return Err(unavailable(e)),
+            };
+            drop(client);
+            let Some((_, chat)) = popped else {
+                return Ok(Vec::new());
+            };
+            chats.push(chat);
+            let more: Option<Vec<String>> = pool
+                .lpop(self.dirty_key(), Some(63))
+                .await
+                .map_err(unavailable)?;
+            chats.extend(more.unwrap_or_default());
+        }
+        let mut seen = HashSet::new();
+        let chats: Vec<ChatId> = chats
+            .iter()
+            .filter_map(|c| c.parse().ok().map(ChatId))
+            .filter(|c| seen.insert(*c))
+            .collect();
+        let mut out = Vec::new();
+        let mut busy = Vec::new();
+        for chat in chats {
+            if out.len() >= max {
+                busy.push(chat);
+                continue;
+            }
+            let locked: Option<String> = pool
+                .set(
+                    self.lock_key(chat),
+                    consumer,
+                    Some(Expiration::PX(LOCK_MS as i64)),
+                    Some(fred::types::SetOptions::NX),
+                    false,
+                )
+                .await
+                .map_err(unavailable)?;
+            if locked.is_none() {
+                // Another persister has it; it re-queues the chat when done.
+                if !self.lock().contains(&(consumer.to_owned(), chat)) {
+                    busy.push(chat);
+                    continue;
+                }
+            }
+            self.lock().insert((consumer.to_owned(), chat));
+            let taken = self.take(consumer, chat, max - out.len()).await?;
+            let mut ephemeral = Vec::new();
+            let mut work = Vec::new();
+            for entry in &taken {
+                match self.decode(chat, entry) {
+                    Some(e) if e.kind.is_persisted() => work.push(e),
+                    _ => ephemeral.push(entry.0.clone()),
+                }
+            }
+            if !ephemeral.is_empty() {
+                let _: Value = pool
+                    .xack(self.stream_key(chat), GROUP, ephemeral)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            if work.is_empty() {
+                self.release(consumer, chat).await?;
+                if !taken.is_empty() {
+                    busy.push(chat);
+                }
+            } else {
+                out.extend(work);
+            }
+        }
+        self.requeue(&busy).await?;
+        out.sort_by_key(|e| (e.chat_id, e.seq));
+        Ok(out)
+    }
+
+    async fn ack_persisted(&self, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError> {
+        let mut by_chat: BTreeMap<ChatId, (Vec<String>, i64)> = BTreeMap::new();
+        for (chat, seq) in events {
+            let e = by_chat.entry(*chat).or_insert((Vec::new(), 0));
+            e.0.push(format!("{}-0", seq.get()));
+            e.1 = e.1.max(seq.get());
+        }
+        let pool = self.redis.pool();
+        let mut done = Vec::new();
+        for (chat, (ids, top)) in by_chat {
+            let _: Value = pool
+                .xack(self.stream_key(chat), GROUP, ids)
+                .await
+                .map_err(unavailable)?;
+            self.trim(chat, top).await?;
+            done.push(chat);
+        }
+        let held: Vec<(String, ChatId)> = self
+            .lock()
+            .iter()
+            .filter(|(_, c)| done.contains(c))
+            .cloned()
+            .collect();
+        for (consumer, chat) in held {
+            self.release(&consumer, chat).await?;
+        }
+        // More may have arrived meanwhile; the next claim finds out.
+        self.requeue(&done).await
+    }
+
+    async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        let pool = self.redis.pool();
+        let _: Value = pool
+            .del(vec![self.stream_key(chat), self.lock_key(chat)])
+            .await
+            .map_err(unavailable)?;
+        let _: Value = pool
+            .srem(self.chats_key(), chat.get().to_string())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn sweep(&self) -> Result<(), StoreError> {
+        let pool = self.redis.pool();
+        let chats: Vec<String> = pool.smembers(self.chats_key()).await.map_err(unavailable)?;
+        let mut stale = Vec::new();
+        for chat in chats.iter().filter_map(|c| c.parse().ok().map(ChatId)) {
+            let info: Value = match pool.xinfo_groups(self.stream_key(chat)).await {
+                Ok(v) => v,
+                Err(_) => continue,
+            };
+            if group_has_work(info) {
+                stale.push(chat);
+            }
+        }
+        self.requeue(&stale).await
+    }
+}
+
+/// Whether `XINFO GROUPS` shows entries of the persist group pending or not yet read.
+fn group_has_work(info: Value) -> bool {
+    let Value::Array(groups) = info else {
+        return false;
+    };
+    groups.into_iter().any(|g| {
+        let fields: HashMap<String, Value> = match g {
+            Value::Array(flat) => flat
+                .chunks(2)
+                .filter_map(|kv| Some((kv[0].as_string()?, kv.get(1)?.clone())))
+                .collect(),
+            Value::Map(m) => m
+                .inner()
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v)))
+                .collect(),
+            _ => return false,
+        };
+        let n = |k: &str| fields.get(k).and_then(Value::as_i64).unwrap_or(0);
+        fields.get("name").and_then(Value::as_string).as_deref() == Some(GROUP)
+            && (n("pending") > 0 || n("lag") > 0 || fields.get("lag").is_some_and(Value::is_null))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoFloor;
+
+    #[async_trait]
+    impl SeqFloor for NoFloor {
+        async fn seq_floor(&self) -> Result<i64, StoreError> {
+            Ok(0)
+        }
+    }
+
+    messenger_core::chat_stream_contract!(RedisChatStream::new(
+        crate::redis::test_redis().await,
+        Arc::new(NoFloor)
+    ));
+}

@@ -1,0 +1,124 @@
+//! Per-user feeds in Redis: one stream per user (`user:{7}:feed`), positions from the user's
+//! own counter, trimmed to the newest entries.
+
+use super::codec::{decode_feed, encode_feed};
+use super::streams::{seq_of, streams};
+use super::{unavailable, Redis};
+use async_trait::async_trait;
+use fred::prelude::*;
+use fred::types::Value;
+use messenger_core::ports::UserFeed;
+use messenger_core::{FeedEntry, FeedEvent, StoreError, UserId};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PUBLISH: &str = r"
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000, seq .. '-0', unpack(ARGV))
+return seq";
+
+/// Per-user feeds in Redis.
+pub struct RedisUserFeed {
+    redis: Arc<Redis>,
+}
+
+impl RedisUserFeed {
+    /// Feeds on `redis`.
+    pub fn new(redis: Arc<Redis>) -> Self {
+        RedisUserFeed { redis }
+    }
+
+    fn feed_key(&self, user: UserId) -> String {
+        self.redis.key(&format!("user:{{{}}}:feed", user.get()))
+    }
+
+    fn seq_key(&self, user: UserId) -> String {
+        self.redis.key(&format!("user:{{{}}}:feed-seq", user.get()))
+    }
+
+    fn user_of_key(key: &str) -> Option<UserId> {
+        let start = key.find('{')? + 1;
+        let end = key[start..].find('}')? + start;
+        key[start..end].parse().ok().map(UserId)
+    }
+}
+
+#[async_trait]
+impl UserFeed for RedisUserFeed {
+    async fn publish(&self, users: &[UserId], event: FeedEvent) -> Result<(), StoreError> {
+        let args: Vec<String> = encode_feed(&event)
+            .into_iter()
+            .flat_map(|(k, v)| [k, v])
+            .collect();
+        let pool = self.redis.pool();
+        let writes = users.iter().map(|u| {
+            pool.eval::<i64, _, _, _>(
+                PUBLISH,
+                vec![self.feed_key(*u), self.seq_key(*u)],
+                args.clone(),
+            )
+        });
+        for result in futures_util::future::join_all(writes).await {
+            result.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn head(&self, user: UserId) -> Result<u64, StoreError> {
+        let seq: Option<u64> = self
+            .redis
+            .pool()
+            .get(self.seq_key(user))
+            .await
+            .map_err(unavailable)?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn read_after(
+        &self,
+        cursors: &[(UserId, u64)],
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        if cursors.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = cursors.iter().map(|(u, _)| self.feed_key(*u)).collect();
+        let ids: Vec<String> = cursors.iter().map(|(_, s)| format!("{s}-0")).collect();
+        let count = Some(limit as u64);
+        let reply: Value = match block {
+            None => self.redis.pool().xread(count, None, keys, ids).await,
+            Some(b) => {
+                let client = self.redis.blocking().await?;
+                client
+                    .xread(count, Some(b.as_millis() as u64), keys, ids)
+                    .await
+            }
+        }
+        .map_err(unavailable)?;
+        let mut out = Vec::new();
+        for (key, list) in streams(reply) {
+            let Some(user) = Self::user_of_key(&key) else {
+                continue;
+            };
+            for (id, fields) in list {
+                let (Some(seq), Some(event)) = (seq_of(&id), decode_feed(&fields)) else {
+                    continue;
+                };
+                out.push(FeedEntry {
+                    user_id: user,
+                    seq: u64::try_from(seq).unwrap_or(0),
+                    event,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    messenger_core::user_feed_contract!(super::RedisUserFeed::new(
+        crate::redis::test_redis().await
+    ));
+}
