@@ -1,13 +1,14 @@
 //! Building and running one server node: adapters from config, services, the persister, the
 //! hubs, and the HTTP + WebSocket routes; graceful shutdown.
 
-use crate::config::{Backend, Config, ConfigError};
+use crate::config::Config;
 use crate::payload_errors::PayloadSchemas;
 use crate::realtime::{persister_task, AckHub, ChatSource, FeedSource, Hub};
 use crate::state::{AppState, SharedState};
+use crate::storage::Storage;
 use crate::{api, http, ws};
 use anyhow::Context;
-use messenger_adapters::memory::in_memory_ports;
+use messenger_adapters::redis::RedisCommitBus;
 use messenger_core::ports::CommitNotifier;
 use messenger_core::services::{AuthSettings, Persister, Ports, Services};
 use messenger_core::NodeId;
@@ -54,18 +55,20 @@ impl Application {
                 (bytes, true)
             }
         };
-        let ports = match &config.backend {
-            Backend::InMemory => in_memory_ports(&secret),
-            Backend::PostgresRedis { .. } => return Err(ConfigError::BackendUnsupported.into()),
-        };
-        let mut app = Self::build_with_ports(config, ports).await?;
+        let storage = Storage::open(&config, &secret).await?;
+        let mut app = Self::build_with_storage(config, storage).await?;
         app.jwt_random = random;
         Ok(app)
     }
 
     /// Binds the listener and wires the given ports (embedders and tests bring their own).
     pub async fn build_with_ports(config: Config, ports: Ports) -> anyhow::Result<Self> {
-        let in_memory = matches!(config.backend, Backend::InMemory);
+        Self::build_with_storage(config, Storage::from_ports(ports)).await
+    }
+
+    async fn build_with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
+        let in_memory = storage.shared.is_none();
+        let ports = storage.ports.clone();
         let acceptor = TcpListener::bind(config.addr.to_string())
             .into_acceptor()
             .await
@@ -102,7 +105,31 @@ impl Application {
         );
         let persister_stop = CancellationToken::new();
         let persister = TaskTracker::new();
-        let notifier: Arc<dyn CommitNotifier> = acks.clone();
+        let notifier: Arc<dyn CommitNotifier> = match &storage.shared {
+            None => acks.clone(),
+            Some(shared) => {
+                let bus = Arc::new(RedisCommitBus::new(
+                    shared.redis.clone(),
+                    node.clone(),
+                    acks.clone(),
+                ));
+                let (listener, url, stop) = (
+                    bus.clone(),
+                    shared.redis_url.clone(),
+                    background_stop.clone(),
+                );
+                background.spawn(async move {
+                    if let Err(e) = listener.listen(&url, stop).await {
+                        tracing::error!(error = %e, "commit notices from other nodes stopped");
+                    }
+                });
+                bus
+            }
+        };
+        background.spawn(crate::realtime::maintenance::run(
+            ports.clone(),
+            background_stop.clone(),
+        ));
         persister.spawn(persister_task::run(
             Persister::new(
                 &ports,
@@ -119,6 +146,7 @@ impl Application {
             feeds_hub,
             node,
             config,
+            Arc::new(storage),
             CancellationToken::new(),
             TaskTracker::new(),
         ));
@@ -194,6 +222,7 @@ impl Application {
         self.persister_stop.cancel();
         self.persister.close();
         self.persister.wait().await;
+        self.state.storage.close().await;
         tracing::info!("stopped");
         served.context("server failed")
     }

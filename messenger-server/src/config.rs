@@ -72,9 +72,6 @@ pub enum ConfigError {
     /// Only one of DATABASE_URL / REDIS_URL is set.
     #[error("set both DATABASE_URL and REDIS_URL (Postgres + Redis), or neither (in-memory); only {0} is set")]
     HalfBackend(&'static str),
-    /// Postgres/Redis are configured, but this build serves only the in-memory backend.
-    #[error("DATABASE_URL and REDIS_URL are set, but this build has no Postgres/Redis adapters yet; unset both to run in memory")]
-    BackendUnsupported,
 }
 
 impl Config {

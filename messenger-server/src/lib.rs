@@ -9,6 +9,7 @@ pub mod http;
 pub mod payload_errors;
 pub mod realtime;
 pub mod state;
+pub mod storage;
 pub mod ws;
 
 pub use app::Application;

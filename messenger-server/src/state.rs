@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::realtime::{AckHub, ChatSource, FeedSource, Hub, RateLimiter};
+use crate::storage::Storage;
 use messenger_core::services::Services;
 use messenger_core::{ConnId, CoreError, NodeId, Origin, UserId};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Settings.
     pub config: Config,
+    /// The backing services (for readiness and shutdown).
+    pub storage: Arc<Storage>,
     /// Cancelled at shutdown: every socket closes with a close frame.
     pub sockets_stop: CancellationToken,
     /// Every connection task, so shutdown can wait for them.
@@ -42,6 +45,7 @@ impl AppState {
         feeds_hub: Arc<Hub<FeedSource>>,
         node: NodeId,
         config: Config,
+        storage: Arc<Storage>,
         sockets_stop: CancellationToken,
         sockets: TaskTracker,
     ) -> Self {
@@ -53,6 +57,7 @@ impl AppState {
             node,
             limiter: RateLimiter::per_second(config.send_rate_per_sec),
             config,
+            storage,
             sockets_stop,
             sockets,
             next_conn: AtomicU64::new(1),

@@ -459,6 +459,18 @@ async fn concurrent_senders_are_seen_in_message_id_order_everywhere() {
         watched.windows(2).all(|w| w[0] < w[1]),
         "watcher saw ids out of order: {watched:?}"
     );
+    // Every sender has its acks, so everything is committed: history must match.
+    for s in senders {
+        let seen = s.await.unwrap();
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            sorted.len(),
+            per_sender * 3,
+            "each sender saw every message once"
+        );
+    }
     let mut history = Vec::new();
     let mut before: Option<i64> = None;
     loop {
@@ -476,17 +488,6 @@ async fn concurrent_senders_are_seen_in_message_id_order_everywhere() {
         before = history.first().copied();
     }
     assert_eq!(history, watched, "history order is the order sockets saw");
-    for s in senders {
-        let seen = s.await.unwrap();
-        let mut sorted = seen.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(
-            sorted.len(),
-            per_sender * 3,
-            "each sender saw every message once"
-        );
-    }
 }
 
 #[tokio::test]

@@ -60,13 +60,18 @@ pub(crate) fn ts(at: time::OffsetDateTime) -> Timestamp {
     Timestamp::new(at)
 }
 
-/// A fresh, migrated database of its own, for one test: created on the server of
-/// `DATABASE_URL` (default: the local `postgres://postgres@127.0.0.1:5432/test`).
-pub async fn test_database() -> PgPool {
+/// The server of `DATABASE_URL`, or the local one (`postgres://postgres@127.0.0.1:5432/test`).
+pub fn test_server_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Creates a fresh, migrated database of its own for one test on the test server, and
+/// returns its URL. Panics with how to provide Postgres when there is none.
+pub async fn create_test_database() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let url = test_server_url();
     let admin = match connect(&url, 1).await {
         Ok(pool) => pool,
         Err(e) => panic!(
@@ -88,12 +93,28 @@ pub async fn test_database() -> PgPool {
         .expect("DATABASE_URL parses")
         .database(&name);
     let pool = PgPoolOptions::new()
-        .max_connections(5)
+        .max_connections(1)
         .connect_with(options)
         .await
         .expect("connect to the test database");
     migrate(&pool).await.expect("migrations apply");
-    pool
+    pool.close().await;
+    match url.rfind('/') {
+        Some(i) if url[..i].contains("://") && url[i..].len() > 1 && !url[i..].contains('@') => {
+            let (base, rest) = url.split_at(i);
+            let query = rest.find('?').map(|q| &rest[q..]).unwrap_or("");
+            format!("{base}/{name}{query}")
+        }
+        _ => format!("{}/{name}", url.trim_end_matches('/')),
+    }
+}
+
+/// A pool on a fresh, migrated database of its own, for one test.
+pub async fn test_database() -> PgPool {
+    let url = create_test_database().await;
+    connect(&url, 5)
+        .await
+        .expect("connect to the test database")
 }
 
 /// [`test_database`] with users `1..=users` and group chats `1..=chats` (owned by user 1,

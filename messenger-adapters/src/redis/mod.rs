@@ -9,12 +9,14 @@
 
 mod chat_stream;
 mod codec;
+mod commit_bus;
 mod presence;
 mod revocations;
 mod streams;
 mod user_feed;
 
 pub use chat_stream::{RedisChatStream, SeqFloor};
+pub use commit_bus::RedisCommitBus;
 pub use presence::RedisPresence;
 pub use revocations::RedisRevocations;
 pub use user_feed::RedisUserFeed;

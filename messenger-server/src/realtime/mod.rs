@@ -5,6 +5,7 @@
 pub mod acks;
 pub mod deliveries;
 pub mod hub;
+pub mod maintenance;
 pub mod persister_task;
 pub mod rate_limit;
 

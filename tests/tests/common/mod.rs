@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
+use messenger_server::config::{Backend, Secret};
 use messenger_server::{Application, Config};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -38,11 +39,40 @@ pub struct TestUser {
     pub password: String,
 }
 
+/// Whether this run's servers use Postgres + Redis (`MESSENGER_TEST_BACKEND=postgres`) rather
+/// than the in-memory default.
+pub fn on_postgres_redis() -> bool {
+    std::env::var("MESSENGER_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The backend for one test's server: in memory, or a fresh database and Redis prefix.
+pub async fn test_backend() -> Backend {
+    if !on_postgres_redis() {
+        return Backend::InMemory;
+    }
+    let database_url = messenger_adapters::postgres::create_test_database().await;
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = database_url.rsplit('/').next().unwrap_or("t").to_owned();
+    Backend::PostgresRedis {
+        database_url: Secret::new(database_url),
+        redis_url: Secret::new(redis_url),
+        redis_prefix: prefix,
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Config::for_tests()).await
 }
 
-pub async fn spawn_app_with(config: Config) -> TestApp {
+pub async fn spawn_app_with(mut config: Config) -> TestApp {
+    if matches!(config.backend, Backend::InMemory) {
+        config.backend = test_backend().await;
+    }
+    spawn_configured(config).await
+}
+
+/// A server with exactly this configuration (a second node shares the first one's backend).
+pub async fn spawn_configured(config: Config) -> TestApp {
     let app = Application::build(config).await.expect("the server builds");
     let addr = app.local_addr();
     let shutdown = app.shutdown_handle();

@@ -1,0 +1,32 @@
+//! Periodic upkeep of shared state: this node's sockets stay alive in the online sets, and
+//! message events that no persister will otherwise reach (their node died) are re-queued.
+
+use messenger_core::services::Ports;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often the online sets are refreshed (well within their 30 s expiry).
+const REFRESH_EVERY: Duration = Duration::from_secs(10);
+/// How often streams are swept for orphaned work.
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs until `stop` is cancelled.
+pub async fn run(ports: Ports, stop: CancellationToken) {
+    let mut refresh = tokio::time::interval(REFRESH_EVERY);
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = refresh.tick() => {
+                if let Err(e) = ports.presence.refresh().await {
+                    tracing::warn!(error = %e, "presence refresh failed");
+                }
+            }
+            _ = sweep.tick() => {
+                if let Err(e) = ports.stream.sweep().await {
+                    tracing::warn!(error = %e, "stream sweep failed");
+                }
+            }
+        }
+    }
+}
