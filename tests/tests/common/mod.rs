@@ -47,16 +47,10 @@ pub fn on_postgres_redis() -> bool {
 
 /// The backend for one test's server: in memory, or a fresh database and Redis prefix.
 pub async fn test_backend() -> Backend {
-    if !on_postgres_redis() {
-        return Backend::InMemory;
-    }
-    let database_url = messenger_adapters::postgres::create_test_database().await;
-    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let prefix = database_url.rsplit('/').next().unwrap_or("t").to_owned();
-    Backend::PostgresRedis {
-        database_url: Secret::new(database_url),
-        redis_url: Secret::new(redis_url),
-        redis_prefix: prefix,
+    if on_postgres_redis() {
+        shared_backend().await
+    } else {
+        Backend::InMemory
     }
 }
 
@@ -341,6 +335,20 @@ impl Ws {
         }
     }
 
+    /// The next JSON frame, or `None` once the socket is closed or broken.
+    pub async fn try_next_json(&mut self) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .ok()??
+            {
+                Ok(Message::Text(t)) => return serde_json::from_str(t.as_str()).ok(),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
     /// Waits for the server to close the socket; returns the close code.
     pub async fn closed(&mut self) -> Option<u16> {
         loop {
@@ -361,5 +369,105 @@ impl Ws {
 
     pub fn close_code(code: CloseCode) -> u16 {
         u16::from(code)
+    }
+}
+
+/// A Postgres + Redis backend of its own, whatever `MESSENGER_TEST_BACKEND` says (for the
+/// tests that are about that backend: several nodes, crashes, outages).
+pub async fn shared_backend() -> Backend {
+    let database_url = messenger_adapters::postgres::create_test_database().await;
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = database_url.rsplit('/').next().unwrap_or("t").to_owned();
+    Backend::PostgresRedis {
+        database_url: Secret::new(database_url),
+        redis_url: Secret::new(redis_url),
+        redis_prefix: prefix,
+    }
+}
+
+/// The `messenger-server` binary built next to this test (by `cargo test --workspace`).
+pub fn server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join("messenger-server");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build -p messenger-server, or run scripts/test)",
+        bin.display()
+    );
+    bin
+}
+
+/// A server running as a child process (killed when dropped).
+pub struct ChildServer {
+    pub addr: SocketAddr,
+    child: tokio::process::Child,
+}
+
+impl ChildServer {
+    /// Starts the binary on a free port with `backend`, and waits for it to listen.
+    pub async fn start(backend: &Backend) -> ChildServer {
+        use tokio::io::AsyncBufReadExt;
+        let mut cmd = tokio::process::Command::new(server_binary());
+        cmd.env("MESSENGER_ADDR", "127.0.0.1:0")
+            .env("JWT_SECRET", "test-secret")
+            .env("MESSENGER_SEND_RATE", "1000")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        if let Backend::PostgresRedis {
+            database_url,
+            redis_url,
+            redis_prefix,
+        } = backend
+        {
+            cmd.env("DATABASE_URL", database_url.expose())
+                .env("REDIS_URL", redis_url.expose())
+                .env("REDIS_PREFIX", redis_prefix);
+        }
+        let mut child = cmd.spawn().expect("server starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stdout).lines();
+            let mut tx = Some(tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split("http://").nth(1) {
+                    if let Some(tx) = tx.take() {
+                        let addr = rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
+                        let _ = tx.send(addr);
+                    }
+                }
+            }
+        });
+        let addr = tokio::time::timeout(WAIT, rx)
+            .await
+            .expect("the server logs its address in time")
+            .expect("the server logs its address");
+        ChildServer {
+            addr: addr.parse().expect("a socket address"),
+            child,
+        }
+    }
+
+    /// A client for it, like a [`TestApp`]'s.
+    pub fn client(&self) -> TestApp {
+        TestApp {
+            addr: self.addr,
+            http: reqwest::Client::new(),
+            shutdown: CancellationToken::new(),
+            server: None,
+        }
+    }
+
+    /// SIGKILL: no cleanup, no close frames, nothing flushed.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("kill");
     }
 }
