@@ -33,14 +33,7 @@ impl HealthApi {
     /// 200 when the backing services answer (always, in memory), else 503.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self) -> Readiness {
-        match self
-            .0
-            .services
-            .ports
-            .stream
-            .head(messenger_core::ChatId(0))
-            .await
-        {
+        match self.0.storage.ready().await {
             Ok(_) => Readiness::Ready(Json(HealthOut {
                 status: "ok".into(),
             })),

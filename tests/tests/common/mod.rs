@@ -2,6 +2,8 @@
 //! (in memory, on port 0), so tests run in parallel and repeatably.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use futures_util::{SinkExt, StreamExt};
 use messenger_server::config::{Backend, Secret};
 use messenger_server::{Application, Config};

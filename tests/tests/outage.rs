@@ -1,0 +1,148 @@
+//! Redis or Postgres going away: `/readyz` says 503, clients get `unavailable` rather than
+//! hangs, and service resumes by itself when the backing service is back.
+
+mod common;
+
+use common::proxy::Proxy;
+use common::{shared_backend, spawn_configured, TestApp};
+use messenger_server::config::{Backend, Secret};
+use messenger_server::Config;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+fn host_port(url: &str) -> SocketAddr {
+    let after_scheme = url.split("://").nth(1).expect("a URL");
+    let authority = after_scheme.split('/').next().expect("an authority");
+    let host_port = authority.rsplit('@').next().expect("host:port");
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    host_port
+        .replace("localhost", "127.0.0.1")
+        .parse()
+        .expect("host:port")
+}
+
+fn via(url: &str, proxy: SocketAddr) -> String {
+    url.replacen(&host_port(url).to_string(), &proxy.to_string(), 1)
+        .replacen("localhost:", &format!("{}:", proxy.ip()), 1)
+}
+
+async fn proxied_app() -> (TestApp, Proxy, Proxy) {
+    let Backend::PostgresRedis {
+        database_url,
+        redis_url,
+        redis_prefix,
+    } = shared_backend().await
+    else {
+        unreachable!("a shared backend")
+    };
+    let pg = Proxy::start(host_port(database_url.expose())).await;
+    let redis = Proxy::start(host_port(redis_url.expose())).await;
+    let backend = Backend::PostgresRedis {
+        database_url: Secret::new(via(database_url.expose(), pg.addr)),
+        redis_url: Secret::new(via(redis_url.expose(), redis.addr)),
+        redis_prefix,
+    };
+    let app = spawn_configured(Config {
+        backend,
+        ..Config::for_tests()
+    })
+    .await;
+    (app, pg, redis)
+}
+
+async fn until_ready(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _) = app
+            .request(reqwest::Method::GET, "/readyz", None, None)
+            .await;
+        if status.as_u16() == 200 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server did not recover"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn redis_down_means_unavailable_and_service_resumes_without_a_restart() {
+    let (app, _pg, redis) = proxied_app().await;
+    let ann = app.register("ann").await;
+    let ben = app.register("ben").await;
+    let chat = app.create_group(&ann, "Team", &[&ben]).await;
+    let (mut ben_ws, _) = app.open_chat(&ben, chat).await;
+    let (mut ann_ws, _) = app.open_chat(&ann, chat).await;
+    let before = ann_ws.send_message("c0", "before").await;
+    assert_eq!(ben_ws.next_of("MessageCreated").await["message"], before);
+
+    redis.down().await;
+    let (status, body) = app
+        .request(reqwest::Method::GET, "/readyz", None, None)
+        .await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+    let (status, body) = app
+        .post(
+            &format!("/chats/{chat}/messages"),
+            &ann.token,
+            json!({"text": "while down"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    ann_ws
+        .send_json(json!({"type": "MessageCreated", "client_id": "c1", "text": "while down"}))
+        .await;
+    let err = ann_ws.next_of("error").await;
+    assert_eq!(
+        (err["client_id"].as_str(), err["code"].as_str()),
+        (Some("c1"), Some("unavailable"))
+    );
+
+    redis.up();
+    until_ready(&app).await;
+    let after = ann_ws.send_message("c2", "after").await;
+    assert_eq!(ben_ws.next_of("MessageCreated").await["message"], after);
+    let http = app.send(&ann, chat, "http after").await;
+    assert_eq!(ben_ws.next_of("MessageCreated").await["message"], http);
+}
+
+#[tokio::test]
+async fn postgres_down_means_unavailable_and_service_resumes_without_a_restart() {
+    let (app, pg, _redis) = proxied_app().await;
+    let ann = app.register("ann").await;
+    let ben = app.register("ben").await;
+    let chat = app.create_group(&ann, "Team", &[&ben]).await;
+    let (mut ben_ws, _) = app.open_chat(&ben, chat).await;
+
+    pg.down().await;
+    let (status, body) = app
+        .request(reqwest::Method::GET, "/readyz", None, None)
+        .await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+    let (status, body) = app.get("/chats", &ann.token).await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    let (status, body) = app
+        .post(
+            &format!("/chats/{chat}/messages"),
+            &ann.token,
+            json!({"text": "while down"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+
+    pg.up();
+    until_ready(&app).await;
+    let after = app.send(&ann, chat, "after").await;
+    assert_eq!(ben_ws.next_of("MessageCreated").await["message"], after);
+    let (status, chats) = app.get("/chats", &ben.token).await;
+    assert_eq!(status.as_u16(), 200, "{chats}");
+}
