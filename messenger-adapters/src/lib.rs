@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod memory;
 pub mod postgres;
 pub mod redis;
+pub mod test_services;
 
 use messenger_core::ports::Clock;
 use messenger_core::Timestamp;

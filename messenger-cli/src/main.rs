@@ -1,5 +1,5 @@
-//! `messenger-cli`: the operator's tool. For now it checks a running server; migrations,
-//! seeding, inspection and load testing come with the Postgres/Redis backend.
+//! `messenger-cli`: the operator's tool. It applies migrations and checks a running server;
+//! seeding, inspection and load testing are to come.
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -18,6 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Apply pending schema migrations to the database of `DATABASE_URL`.
+    Migrate {
+        /// Postgres URL.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+    },
     /// Check that a server is alive (`/healthz`) and ready (`/readyz`).
     Health {
         /// The server's base URL.
@@ -44,6 +50,15 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Health { url, json } => health(&url, json).await,
+        Command::Migrate { database_url } => {
+            let pool = messenger_adapters::postgres::connect(&database_url, 1)
+                .await
+                .context("cannot connect to Postgres")?;
+            messenger_adapters::postgres::migrate(&pool).await?;
+            pool.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
     }
 }
 

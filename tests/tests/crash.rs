@@ -94,15 +94,18 @@ async fn killing_a_node_mid_load_loses_no_acknowledged_or_delivered_message() {
     }
 
     // Everything ben's socket on the surviving node received, up to a marker sent after the kill.
-    let marker = node2.send(&ben, chat, "after the crash").await["message_id"]
-        .as_i64()
-        .unwrap();
+    // (Sent from another socket of ben's: its commit waits for the recovery below.)
+    let (mut ben_tab, _) = node2.open_chat(&ben, chat).await;
+    ben_tab
+        .send_json(
+            json!({"type": "MessageCreated", "client_id": "marker", "text": "after the crash"}),
+        )
+        .await;
     loop {
         let v = ben_ws.next_event().await;
         if v["type"] == "MessageCreated" {
-            let id = v["message"]["message_id"].as_i64().unwrap();
-            received.insert(id);
-            if id == marker {
+            received.insert(v["message"]["message_id"].as_i64().unwrap());
+            if v["message"]["text"] == "after the crash" {
                 break;
             }
         }

@@ -60,18 +60,12 @@ pub(crate) fn ts(at: time::OffsetDateTime) -> Timestamp {
     Timestamp::new(at)
 }
 
-/// The server of `DATABASE_URL`, or the local one (`postgres://postgres@127.0.0.1:5432/test`).
-pub fn test_server_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
 /// Creates a fresh, migrated database of its own for one test on the test server, and
 /// returns its URL. Panics with how to provide Postgres when there is none.
 pub async fn create_test_database() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let url = test_server_url();
+    let url = crate::test_services::postgres_url().await;
     let admin = match connect(&url, 1).await {
         Ok(pool) => pool,
         Err(e) => panic!(

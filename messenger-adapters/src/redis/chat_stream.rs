@@ -38,8 +38,10 @@ impl SeqFloor for crate::postgres::PgMessageStore {
 }
 
 const GROUP: &str = "persist";
-/// How long a persister's per-chat lock lives if it is never released.
-const LOCK_MS: u64 = 5_000;
+/// How long a persister's per-chat lock lives if it is never released (its holder died).
+/// Longer than [`CLAIM_IDLE_MS`], so that whoever takes the lock next can claim what the dead
+/// holder left pending before anything newer.
+const LOCK_MS: u64 = 15_000;
 /// Pending entries idle this long belong to a dead persister and are claimed.
 const CLAIM_IDLE_MS: u64 = 10_000;
 /// Stream length above which acknowledged entries are trimmed, keeping this many.
@@ -73,6 +75,8 @@ pub struct RedisChatStream {
     floor: Arc<dyn SeqFloor>,
     /// Chats whose persist lock this node holds, by consumer.
     held: Mutex<HashSet<(String, ChatId)>>,
+    /// Chats this node has registered with the sweep.
+    known: Mutex<HashSet<ChatId>>,
 }
 
 impl RedisChatStream {
@@ -82,6 +86,7 @@ impl RedisChatStream {
             redis,
             floor,
             held: Mutex::new(HashSet::new()),
+            known: Mutex::new(HashSet::new()),
         }
     }
 
@@ -204,6 +209,17 @@ impl RedisChatStream {
         if own.iter().any(|(_, f)| !f.is_empty()) {
             return Ok(own);
         }
+        // Pending entries whose data is gone (trimmed, or the stream was recreated): nothing
+        // to commit; let them go.
+        let gone: Vec<String> = own.into_iter().map(|(id, _)| id).collect();
+        if !gone.is_empty() {
+            let _: Value = self
+                .redis
+                .pool()
+                .xack(&key, GROUP, gone)
+                .await
+                .map_err(unavailable)?;
+        }
         let claimed: Value = self
             .redis
             .pool()
@@ -224,6 +240,21 @@ impl RedisChatStream {
         };
         if !claimed.is_empty() {
             return Ok(claimed);
+        }
+        // Older entries still pending with another persister (not idle long enough to claim):
+        // committing newer ones first would leave a hole in history. Wait for them.
+        let pending: Value = self
+            .redis
+            .pool()
+            .xpending(&key, GROUP, ())
+            .await
+            .map_err(unavailable)?;
+        let others_pending = match &pending {
+            Value::Array(summary) => summary.first().and_then(Value::as_i64).unwrap_or(0) > 0,
+            _ => false,
+        };
+        if others_pending {
+            return Ok(Vec::new());
         }
         self.group_read(consumer, &key, ">", max).await
     }
@@ -263,6 +294,25 @@ impl ChatStream for RedisChatStream {
             ))
         });
         let persisted = draft.kind.is_persisted();
+        // Registered with the sweep before anything is appended, so that a node dying right
+        // after its append still leaves the chat where the sweep looks.
+        let known = self
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&chat);
+        if persisted && !known {
+            let _: Value = self
+                .redis
+                .pool()
+                .sadd(self.chats_key(), chat.get().to_string())
+                .await
+                .map_err(unavailable)?;
+            self.known
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(chat);
+        }
         for _ in 0..20 {
             let seq = self.next_seq().await?;
             let event = draft.clone().into_event(chat, EventSeq(seq));
@@ -287,14 +337,12 @@ impl ChatStream for RedisChatStream {
             match reply.first().map(String::as_str) {
                 Some("ok") => {
                     if persisted {
-                        let pool = self.redis.pool();
-                        let chat_id = chat.get().to_string();
-                        let (queued, known): (Result<Value, _>, Result<Value, _>) = tokio::join!(
-                            pool.rpush(self.dirty_key(), chat_id.clone()),
-                            pool.sadd(self.chats_key(), chat_id),
-                        );
-                        queued.map_err(unavailable)?;
-                        known.map_err(unavailable)?;
+                        let _: Value = self
+                            .redis
+                            .pool()
+                            .rpush(self.dirty_key(), chat.get().to_string())
+                            .await
+                            .map_err(unavailable)?;
                     }
                     return Ok(Appended::New(event));
                 }
@@ -452,6 +500,10 @@ impl ChatStream for RedisChatStream {
             }
         }
         self.requeue(&busy).await?;
+        if out.is_empty() && !busy.is_empty() {
+            // Only chats others hold: give them a moment rather than spin on the list.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         out.sort_by_key(|e| (e.chat_id, e.seq));
         Ok(out)
     }
@@ -487,6 +539,10 @@ impl ChatStream for RedisChatStream {
     }
 
     async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&chat);
         let pool = self.redis.pool();
         let _: Value = pool
             .del(vec![self.stream_key(chat), self.lock_key(chat)])

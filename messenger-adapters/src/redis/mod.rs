@@ -162,7 +162,7 @@ impl Drop for BlockingClient<'_> {
 pub async fn test_redis() -> Arc<Redis> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let url = crate::test_services::redis_url().await;
     let prefix = format!(
         "t{}_{}_{}",
         std::process::id(),

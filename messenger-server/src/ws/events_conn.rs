@@ -155,6 +155,11 @@ impl EventsConn {
                     Incoming::TooBig => return Some((CLOSE_TOO_BIG, "frame too large")),
                 },
                 delivery = events.recv() => match delivery {
+                    // The hub drops a chat from an overflowing queue; the other chats' senders
+                    // keep the queue open, so the flag is what tells.
+                    Some(_) if overflowed.load(Ordering::Acquire) => {
+                        return Some((CLOSE_SLOW, "too far behind; reconnect"));
+                    }
                     Some(d) => self.deliver(&d).await,
                     None if overflowed.load(Ordering::Acquire) => {
                         return Some((CLOSE_SLOW, "too far behind; reconnect"));

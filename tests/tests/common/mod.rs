@@ -378,7 +378,7 @@ impl Ws {
 /// tests that are about that backend: several nodes, crashes, outages).
 pub async fn shared_backend() -> Backend {
     let database_url = messenger_adapters::postgres::create_test_database().await;
-    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let redis_url = messenger_adapters::test_services::redis_url().await;
     let prefix = database_url.rsplit('/').next().unwrap_or("t").to_owned();
     Backend::PostgresRedis {
         database_url: Secret::new(database_url),
