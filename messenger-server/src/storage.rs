@@ -7,7 +7,7 @@ use messenger_adapters::crypto::{Argon2Hasher, JwtCodec};
 use messenger_adapters::memory::in_memory_ports;
 use messenger_adapters::postgres::{self, PgChatRepo, PgMessageStore, PgUserRepo};
 use messenger_adapters::redis::{
-    Redis, RedisChatStream, RedisPresence, RedisRevocations, RedisUserFeed,
+    Redis, RedisChatStream, RedisMembers, RedisPresence, RedisRevocations, RedisUserFeed,
 };
 use messenger_adapters::SystemClock;
 use messenger_core::services::Ports;
@@ -63,7 +63,10 @@ impl Storage {
         let messages = Arc::new(PgMessageStore::new(pg.clone()));
         let ports = Ports {
             users: Arc::new(PgUserRepo::new(pg.clone())),
-            chats: Arc::new(PgChatRepo::new(pg.clone())),
+            chats: Arc::new(RedisMembers::new(
+                PgChatRepo::new(pg.clone()),
+                redis.clone(),
+            )),
             messages: messages.clone(),
             stream: Arc::new(RedisChatStream::new(redis.clone(), messages)),
             feed: Arc::new(RedisUserFeed::new(redis.clone())),

@@ -130,19 +130,49 @@ async fn postgres_down_means_unavailable_and_service_resumes_without_a_restart()
     let (status, body) = app.get("/chats", &ann.token).await;
     assert_eq!(status.as_u16(), 503, "{body}");
     assert_eq!(body["error"]["code"], "unavailable");
+    // The send is queued (Redis is up) but cannot be committed: unavailable, not a hang.
     let (status, body) = app
         .post(
             &format!("/chats/{chat}/messages"),
             &ann.token,
-            json!({"text": "while down"}),
+            json!({"text": "while down", "client_id": "w1"}),
         )
         .await;
     assert_eq!(status.as_u16(), 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
 
     pg.up();
     until_ready(&app).await;
+    // Nothing was lost: the retry with the same client_id answers with the committed message.
+    let (status, retried) = app
+        .post(
+            &format!("/chats/{chat}/messages"),
+            &ann.token,
+            json!({"text": "while down", "client_id": "w1"}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{retried}");
     let after = app.send(&ann, chat, "after").await;
-    assert_eq!(ben_ws.next_of("MessageCreated").await["message"], after);
-    let (status, chats) = app.get("/chats", &ben.token).await;
-    assert_eq!(status.as_u16(), 200, "{chats}");
+    loop {
+        let ev = ben_ws.next_of("MessageCreated").await;
+        if ev["message"]["text"] == "after" {
+            assert_eq!(ev["message"], after);
+            break;
+        }
+        assert_eq!(
+            ev["message"], retried,
+            "the queued message reached ben, once"
+        );
+    }
+    let (status, page) = app
+        .get(&format!("/chats/{chat}/messages"), &ben.token)
+        .await;
+    assert_eq!(status.as_u16(), 200, "{page}");
+    let texts: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["while down", "after"]);
 }

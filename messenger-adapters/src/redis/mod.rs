@@ -10,6 +10,7 @@
 mod chat_stream;
 mod codec;
 mod commit_bus;
+mod members;
 mod presence;
 mod revocations;
 mod streams;
@@ -17,6 +18,7 @@ mod user_feed;
 
 pub use chat_stream::{RedisChatStream, SeqFloor};
 pub use commit_bus::RedisCommitBus;
+pub use members::RedisMembers;
 pub use presence::RedisPresence;
 pub use revocations::RedisRevocations;
 pub use user_feed::RedisUserFeed;

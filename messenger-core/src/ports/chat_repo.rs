@@ -20,6 +20,11 @@ pub trait ChatRepo: Send + Sync {
     ) -> Result<(Chat, bool), StoreError>;
     /// The chat with this id.
     async fn get(&self, id: ChatId) -> Result<Option<Chat>, StoreError>;
+    /// Whether `user` takes part in the chat (`false` when it does not exist). The hot path of
+    /// every send; adapters may answer it from a cache of member sets.
+    async fn is_participant(&self, id: ChatId, user: UserId) -> Result<bool, StoreError> {
+        Ok(self.get(id).await?.is_some_and(|c| c.has_participant(user)))
+    }
     /// Every chat `user` takes part in (order not specified).
     async fn list_for_user(&self, user: UserId) -> Result<Vec<Chat>, StoreError>;
     /// Renames a chat; `None` if it does not exist.

@@ -1,7 +1,7 @@
 //! Sending, editing and deleting messages, and reading history.
 
 use super::{ChatService, Ports};
-use crate::ports::{ChatStream, Clock, MessageStore};
+use crate::ports::{ChatRepo, ChatStream, Clock, MessageStore};
 use crate::validation::{validate_client_id, validate_text};
 use crate::{
     Appended, Chat, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, CoreError, EventDraft,
@@ -56,6 +56,7 @@ pub struct MessageService {
     stream: Arc<dyn ChatStream>,
     clock: Arc<dyn Clock>,
     chat_service: ChatService,
+    participants: Arc<dyn ChatRepo>,
 }
 
 impl MessageService {
@@ -66,6 +67,7 @@ impl MessageService {
             stream: ports.stream.clone(),
             clock: ports.clock.clone(),
             chat_service: ChatService::new(ports),
+            participants: ports.chats.clone(),
         }
     }
 
@@ -85,7 +87,9 @@ impl MessageService {
         let kind = match change {
             Change::Create { text } => {
                 validate_text(&text)?;
-                self.visible(caller, chat).await?;
+                if !self.participants.is_participant(chat, caller).await? {
+                    return Err(CoreError::NotFound("chat"));
+                }
                 if let Some(cid) = &client_id {
                     if let Some(found) = self.messages.by_client_id(chat, caller, cid).await? {
                         return Ok(Submission::Settled(settled(found)));

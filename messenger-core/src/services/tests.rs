@@ -155,9 +155,15 @@ impl Mocks {
         MessageService::new(&self.ports())
     }
 
-    /// `ChatRepo::get(chat.id)` answers `chat` (any number of times).
+    /// `ChatRepo::get(chat.id)` answers `chat`, and `is_participant` its participants (any
+    /// number of times).
     fn with_chat(&mut self, chat: Chat) {
         let id = chat.id;
+        let members = chat.participants.clone();
+        self.chats
+            .expect_is_participant()
+            .withf(move |asked, _| *asked == id)
+            .returning(move |_, user| Ok(members.contains(&user)));
         self.chats
             .expect_get()
             .withf(move |asked| *asked == id)

@@ -175,3 +175,22 @@ pub async fn deleted_chats_are_gone_for_everyone(repo: &dyn ChatRepo) {
     );
     assert_ne!(fresh.id, direct.id);
 }
+
+pub async fn membership_follows_every_change(repo: &dyn ChatRepo) {
+    let chat = repo.create_group(group(1, &[1, 2])).await.unwrap();
+    assert!(repo.is_participant(chat.id, UserId(2)).await.unwrap());
+    assert!(!repo.is_participant(chat.id, UserId(3)).await.unwrap());
+    repo.add_participant(chat.id, UserId(3)).await.unwrap();
+    assert!(repo.is_participant(chat.id, UserId(3)).await.unwrap());
+    repo.remove_participant(chat.id, UserId(2)).await.unwrap();
+    assert!(!repo.is_participant(chat.id, UserId(2)).await.unwrap());
+    let (direct, _) = repo.direct_chat(UserId(4), UserId(5), at(0)).await.unwrap();
+    assert!(repo.is_participant(direct.id, UserId(5)).await.unwrap());
+    assert!(!repo.is_participant(direct.id, UserId(1)).await.unwrap());
+    repo.delete(chat.id).await.unwrap();
+    assert!(!repo.is_participant(chat.id, UserId(1)).await.unwrap());
+    assert!(!repo
+        .is_participant(ChatId(chat.id.0 + 1000), UserId(1))
+        .await
+        .unwrap());
+}

@@ -7,7 +7,7 @@ use messenger_core::{ChatId, CommitOutcome, CoreError, EventSeq, Message, UserId
 use std::time::Duration;
 
 /// Longest an HTTP request waits for its change to be committed.
-const COMMIT_WAIT: Duration = Duration::from_secs(10);
+const COMMIT_WAIT: Duration = Duration::from_secs(5);
 
 /// Submits a change and waits until it is committed: the message as it is now.
 pub async fn submit_and_wait(
