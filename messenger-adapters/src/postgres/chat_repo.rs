@@ -103,8 +103,8 @@ impl ChatRepo for PgChatRepo {
         let participants: Vec<i64> = chat.participants.iter().map(|p| p.get()).collect();
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO chats (name, kind, owner_id, participants, created_at)
-             VALUES ($1, 'group', $2, $3, $4) RETURNING {COLUMNS}"
+            "INSERT INTO chats (name, kind, owner_id, participants, created_at, last_activity_at)
+             VALUES ($1, 'group', $2, $3, $4, $4) RETURNING {COLUMNS}"
         )))
         .bind(&chat.name)
         .bind(chat.owner_id.get())
@@ -129,8 +129,8 @@ impl ChatRepo for PgChatRepo {
         // ON CONFLICT waits for a concurrent insert of the same pair to commit, then yields no
         // row: that call reads the winner's chat below.
         let created = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO chats (name, kind, owner_id, participants, direct_pair, created_at)
-             VALUES ('', 'direct', $1, $2, $3, $4)
+            "INSERT INTO chats (name, kind, owner_id, participants, direct_pair, created_at, last_activity_at)
+             VALUES ('', 'direct', $1, $2, $3, $4, $4)
              ON CONFLICT (direct_pair) DO NOTHING RETURNING {COLUMNS}"
         )))
         .bind(a.get())

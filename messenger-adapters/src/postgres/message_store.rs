@@ -116,6 +116,22 @@ async fn insert_creates(
     .map_err(unavailable)?
     .into_iter()
     .collect();
+    if !inserted.is_empty() {
+        sqlx::query(
+            "UPDATE chats c SET last_activity_at = GREATEST(c.last_activity_at, t.at)
+             FROM (SELECT chat_id, max(created_at) AS at
+                   FROM UNNEST($1::bigint[], $2::bigint[], $3::timestamptz[]) AS n(message_id, chat_id, created_at)
+                   WHERE message_id = ANY($4) GROUP BY chat_id) t
+             WHERE c.chat_id = t.chat_id",
+        )
+        .bind(&ids)
+        .bind(&chats)
+        .bind(&created)
+        .bind(inserted.iter().copied().collect::<Vec<i64>>())
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    }
     let mut outcomes = Vec::with_capacity(events.len());
     for e in events {
         let ChatEventKind::MessageCreated { message, client_id } = &e.kind else {
