@@ -50,6 +50,12 @@ pub fn validate_username(username: &str) -> Result<(), CoreError> {
 /// Chat name: 1-128 characters.
 pub fn validate_chat_name(name: &str) -> Result<(), CoreError> {
     let n = name.chars().count();
+    if name.contains('\0') {
+        return Err(CoreError::invalid(
+            "name",
+            "must not contain the NUL character",
+        ));
+    }
     if !(1..=MAX_CHAT_NAME_CHARS).contains(&n) {
         return Err(CoreError::invalid("name", "must be 1-128 characters"));
     }
@@ -62,6 +68,12 @@ pub fn validate_text(text: &str) -> Result<(), CoreError> {
         return Err(CoreError::invalid(
             "text",
             "must not be empty or only whitespace",
+        ));
+    }
+    if text.contains('\0') {
+        return Err(CoreError::invalid(
+            "text",
+            "must not contain the NUL character",
         ));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
@@ -150,6 +162,7 @@ mod tests {
         assert!(validate_text(" hi ").is_ok());
         assert!(validate_text(&"ж".repeat(4096)).is_ok());
         assert!(validate_text(&"ж".repeat(4097)).is_err());
+        assert!(validate_text("a\0b").is_err(), "Postgres cannot store NUL");
     }
 
     #[test]

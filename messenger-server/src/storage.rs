@@ -61,6 +61,12 @@ impl Storage {
             .await
             .context("cannot connect to Redis (REDIS_URL)")?;
         let messages = Arc::new(PgMessageStore::new(pg.clone()));
+        let stream = Arc::new(RedisChatStream::new(redis.clone(), messages.clone()));
+        // Redis may be behind the store (it lost its newest writes): positions must not repeat.
+        stream
+            .raise_counter()
+            .await
+            .context("cannot align the message id counter with the database")?;
         let ports = Ports {
             users: Arc::new(PgUserRepo::new(pg.clone())),
             chats: Arc::new(RedisMembers::new(
@@ -68,7 +74,7 @@ impl Storage {
                 redis.clone(),
             )),
             messages: messages.clone(),
-            stream: Arc::new(RedisChatStream::new(redis.clone(), messages)),
+            stream,
             feed: Arc::new(RedisUserFeed::new(redis.clone())),
             presence: Arc::new(RedisPresence::new(redis.clone())),
             hasher: Arc::new(Argon2Hasher::default()),

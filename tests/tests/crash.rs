@@ -36,6 +36,37 @@ async fn history(app: &common::TestApp, token: &str, chat: i64) -> Vec<i64> {
     }
 }
 
+async fn history_texts(app: &common::TestApp, token: &str, chat: i64) -> Vec<String> {
+    let (_, page) = app
+        .get(&format!("/chats/{chat}/messages?limit=100"), token)
+        .await;
+    let mut texts: Vec<String> = Vec::new();
+    let mut page = page;
+    loop {
+        let mut these: Vec<String> = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect();
+        let oldest = page["messages"][0]["message_id"].as_i64();
+        these.extend(texts);
+        texts = these;
+        match (page["has_more"].as_bool(), oldest) {
+            (Some(true), Some(before)) => {
+                page = app
+                    .get(
+                        &format!("/chats/{chat}/messages?limit=100&before={before}"),
+                        token,
+                    )
+                    .await
+                    .1;
+            }
+            _ => return texts,
+        }
+    }
+}
+
 #[tokio::test]
 async fn killing_a_node_mid_load_loses_no_acknowledged_or_delivered_message() {
     let backend = shared_backend().await;
@@ -128,7 +159,20 @@ async fn killing_a_node_mid_load_loses_no_acknowledged_or_delivered_message() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let set: BTreeSet<i64> = stored.iter().copied().collect();
-    assert_eq!(set.len(), stored.len(), "no message is stored twice");
+    assert_eq!(set.len(), stored.len(), "no message id is stored twice");
+    let texts = history_texts(&node2, &ben.token, chat).await;
+    let burst_texts: Vec<&String> = texts.iter().filter(|t| t.starts_with("burst ")).collect();
+    let unique: BTreeSet<&&String> = burst_texts.iter().collect();
+    assert_eq!(
+        unique.len(),
+        burst_texts.len(),
+        "no sent message is stored twice"
+    );
+    assert_eq!(
+        burst_texts.len(),
+        burst,
+        "every message of the burst is stored"
+    );
     assert!(
         stored.windows(2).all(|w| w[0] < w[1]),
         "history is in id order"

@@ -23,12 +23,16 @@ impl PgMessageStore {
         PgMessageStore { pool }
     }
 
-    /// The highest message id stored (0 when none): where a fresh id counter must start.
+    /// The highest stream position stored (message ids and the positions of applied edits and
+    /// deletes; 0 when none): where a fresh position counter must start.
     pub async fn max_message_id(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar::<_, i64>("SELECT COALESCE(max(message_id), 0) FROM messages")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)
+        sqlx::query_scalar::<_, i64>(
+            "SELECT GREATEST(COALESCE(max(message_id), 0), COALESCE(max(last_seq), 0),
+                             COALESCE(max(deleted_seq), 0)) FROM messages",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)
     }
 }
 
@@ -154,7 +158,26 @@ async fn insert_creates(
         .fetch_optional(&mut **tx)
         .await
         .map_err(unavailable)?;
-        outcomes.push(existing.map_or(CommitOutcome::NotFound, Row::outcome));
+        let same_message = |r: &Row| {
+            r.chat_id == e.chat_id.get()
+                && r.author_id == message.author_id.get()
+                && (r.message_id == message.id.get() || client_id.is_some())
+                && (r.message_id != message.id.get() || r.text == message.text)
+        };
+        outcomes.push(match existing {
+            Some(row) if same_message(&row) => row.outcome(),
+            // The id belongs to another message (a position counter Redis lost and re-seeded
+            // too low): never answer with someone else's message.
+            Some(row) => {
+                tracing::error!(
+                    message_id = message.id.get(),
+                    stored_chat = row.chat_id,
+                    "message id collision; the message was not stored"
+                );
+                CommitOutcome::NotFound
+            }
+            None => CommitOutcome::NotFound,
+        });
     }
     Ok(outcomes)
 }

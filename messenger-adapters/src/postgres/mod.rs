@@ -20,7 +20,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects a pool to `url` (failing fast when Postgres does not answer).
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
-    let options = PgConnectOptions::from_str(url).map_err(unavailable)?;
+    // A Postgres that stops answering without closing connections must not hang requests.
+    let options = PgConnectOptions::from_str(url)
+        .map_err(unavailable)?
+        .options([("statement_timeout", "5000")]);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(3))

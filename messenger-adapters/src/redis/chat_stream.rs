@@ -65,6 +65,12 @@ if type(ok) == 'table' and ok.err then return {'retry', ok.err} end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[1], 'EX', 86400) end
 return {'ok', ARGV[1]}";
 
+/// Raises the counter to at least ARGV[1] (Redis may come back from a restart behind the store).
+const RAISE: &str = r"
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0";
+
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0";
@@ -132,6 +138,22 @@ impl RedisChatStream {
                 .map_err(unavailable)?;
         }
         Err(unavailable("could not seed the position counter"))
+    }
+
+    /// Keeps the position counter above every position the store holds.
+    pub async fn raise_counter(&self) -> Result<(), StoreError> {
+        let floor = self.floor.seq_floor().await?;
+        let _: Value = self
+            .redis
+            .pool()
+            .eval(
+                RAISE,
+                vec![self.redis.key("seq:events")],
+                vec![floor.to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     fn decode(&self, chat: ChatId, entry: &Entry) -> Option<ChatEvent> {
@@ -468,11 +490,19 @@ impl ChatStream for RedisChatStream {
                 .await
                 .map_err(unavailable)?;
             if locked.is_none() {
-                // Another persister has it; it re-queues the chat when done.
-                if !self.lock().contains(&(consumer.to_owned(), chat)) {
+                // Held: by us from an earlier round (extend it), or by another persister (it
+                // re-queues the chat when done).
+                let holder: Option<String> =
+                    pool.get(self.lock_key(chat)).await.map_err(unavailable)?;
+                if holder.as_deref() != Some(consumer) {
+                    self.lock().remove(&(consumer.to_owned(), chat));
                     busy.push(chat);
                     continue;
                 }
+                let _: Value = pool
+                    .pexpire(self.lock_key(chat), LOCK_MS as i64, None)
+                    .await
+                    .map_err(unavailable)?;
             }
             self.lock().insert((consumer.to_owned(), chat));
             let taken = self.take(consumer, chat, max - out.len()).await?;
@@ -556,6 +586,7 @@ impl ChatStream for RedisChatStream {
     }
 
     async fn sweep(&self) -> Result<(), StoreError> {
+        self.raise_counter().await?;
         let pool = self.redis.pool();
         let chats: Vec<String> = pool.smembers(self.chats_key()).await.map_err(unavailable)?;
         let mut stale = Vec::new();

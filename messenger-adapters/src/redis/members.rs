@@ -99,8 +99,12 @@ impl<R: ChatRepo> ChatRepo for RedisMembers<R> {
 
     async fn add_participant(&self, id: ChatId, user: UserId) -> Result<Option<Chat>, StoreError> {
         let chat = self.inner.add_participant(id, user).await?;
-        if let Some(chat) = &chat {
-            self.fill(chat).await;
+        if chat.is_some() {
+            // Only the newcomer: re-adding the whole set could undo a concurrent removal.
+            let added: Result<Value, _> = self.redis.pool().sadd(self.key(id), user.get()).await;
+            if added.is_err() {
+                self.forget(id).await;
+            }
         }
         Ok(chat)
     }

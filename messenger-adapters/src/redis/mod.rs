@@ -44,7 +44,7 @@ pub struct Redis {
 /// Connections in the ordinary pool.
 const POOL_SIZE: usize = 4;
 /// Dedicated clients for blocking reads (hub readers and the persister).
-const BLOCKING_CLIENTS: usize = 4;
+const BLOCKING_CLIENTS: usize = 6;
 
 pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("redis: {e}"))

@@ -184,33 +184,30 @@ impl Presence for RedisPresence {
         let sockets: Vec<SocketKey> = self.local().iter().cloned().collect();
         let expiry = (Self::now_ms() + TTL_MS) as f64;
         let pool = self.redis.pool();
+        let mut failure = None;
         for s in sockets {
-            let _: Value = pool
-                .zadd(
-                    self.user_key(s.user),
-                    None,
-                    None,
-                    false,
-                    false,
-                    (expiry, Self::user_member(&s)),
-                )
-                .await
-                .map_err(unavailable)?;
+            // XX: only sockets still there; one closed since the snapshot stays closed.
+            let mut writes = vec![(self.user_key(s.user), Self::user_member(&s))];
             if let Some(chat) = s.chat {
-                let _: Value = pool
+                writes.push((self.chat_key(chat), Self::chat_member(&s)));
+            }
+            for (key, member) in writes {
+                let done: Result<Value, _> = pool
                     .zadd(
-                        self.chat_key(chat),
-                        None,
+                        key,
+                        Some(fred::types::SetOptions::XX),
                         None,
                         false,
                         false,
-                        (expiry, Self::chat_member(&s)),
+                        (expiry, member),
                     )
-                    .await
-                    .map_err(unavailable)?;
+                    .await;
+                if let Err(e) = done {
+                    failure = Some(unavailable(e));
+                }
             }
         }
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 }
 

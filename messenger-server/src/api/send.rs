@@ -75,10 +75,15 @@ pub async fn await_duplicate(
         state.acks.forget_watch(chat, seq);
         return Ok(outcome);
     }
-    let _ = tokio::time::timeout(COMMIT_WAIT, committed).await;
+    let notified = tokio::time::timeout(COMMIT_WAIT, committed).await.is_ok();
     state.acks.forget_watch(chat, seq);
-    Ok(messages
-        .settle_duplicate(user, chat, client_id)
-        .await?
-        .unwrap_or(CommitOutcome::NotFound))
+    match messages.settle_duplicate(user, chat, client_id).await? {
+        Some(outcome) => Ok(outcome),
+        // The original was refused at commit (its chat is gone, say).
+        None if notified => Ok(CommitOutcome::NotFound),
+        // Still queued: not committed yet, so say so rather than "not found".
+        None => Err(CoreError::Unavailable(
+            "the first send of this client_id is not committed yet".into(),
+        )),
+    }
 }

@@ -10,10 +10,11 @@ use messenger_core::ports::SocketKey;
 use messenger_core::services::{Submission, DEFAULT_PAGE, MAX_PAGE};
 use messenger_core::validation::page_limit;
 use messenger_core::{
-    ChatEventKind, ChatId, CommitNotice, CommitOutcome, ConnId, CoreError, FeedEntry, FeedEvent,
-    MessageId, Page, Session, UserId,
+    ChatEventKind, ChatId, CommitNotice, CommitOutcome, ConnId, CoreError, EventSeq, FeedEntry,
+    FeedEvent, MessageId, Page, Session, UserId,
 };
 use poem::web::websocket::WebSocketStream;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +22,9 @@ use tracing::Instrument;
 
 /// At most one `typing` per connection per this long is forwarded.
 const TYPING_EVERY: Duration = Duration::from_secs(1);
+/// A queued change not committed within this long gets an `unavailable` error frame (the
+/// client may retry with the same `client_id`; it never makes a second message).
+const ACK_WAIT: Duration = Duration::from_secs(10);
 
 struct ChatConn {
     state: SharedState,
@@ -29,6 +33,8 @@ struct ChatConn {
     conn: ConnId,
     out: Outbox,
     last_typing: Option<Instant>,
+    /// Queued changes awaiting their commit notice: position → (client_id, since).
+    awaiting: HashMap<EventSeq, (String, Instant)>,
 }
 
 /// Runs the socket until either side ends it.
@@ -60,6 +66,7 @@ pub async fn run(
         conn,
         out,
         last_typing: None,
+        awaiting: HashMap::new(),
     };
     async move {
         tracing::debug!("opened");
@@ -98,13 +105,13 @@ impl ChatConn {
         let mut acks = state.acks.register(self.conn);
 
         // The feed tells us about logout and removal from the chat.
-        let feed_from = state
-            .services
-            .ports
-            .feed
-            .head(self.user())
-            .await
-            .unwrap_or(0) as i64;
+        let feed_from = match state.services.ports.feed.head(self.user()).await {
+            Ok(head) => i64::try_from(head).unwrap_or(i64::MAX),
+            Err(e) => {
+                let _ = self.out.error(None, &e.into()).await;
+                return Some((CLOSE_GOING_AWAY, "feed unavailable"));
+            }
+        };
         let (feed_sink, mut feed_rx, _) = Sink::bounded(FEED_QUEUE);
         state
             .feeds_hub
@@ -165,9 +172,11 @@ impl ChatConn {
         }
 
         let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.ping_interval_secs));
+        let mut overdue_check = tokio::time::interval(Duration::from_secs(1));
         let stop = state.sockets_stop.clone();
         loop {
             let sent = tokio::select! {
+                _ = overdue_check.tick(), if !self.awaiting.is_empty() => self.expire_overdue().await,
                 _ = stop.cancelled() => return Some((CLOSE_GOING_AWAY, "server shutting down")),
                 incoming = next_incoming(&mut inbox) => match incoming {
                     Incoming::Text(text) => self.on_frame(&text).await,
@@ -238,7 +247,27 @@ impl ChatConn {
     }
 
     async fn ack(&mut self, notice: CommitNotice) -> Result<(), Closed> {
+        // Also after an `unavailable` for it: the late commit still deserves its ack.
+        self.awaiting.remove(&notice.seq);
         self.settled(notice.client_id, notice.outcome).await
+    }
+
+    /// Answers `unavailable` for queued changes whose commit is overdue.
+    async fn expire_overdue(&mut self) -> Result<(), Closed> {
+        let now = Instant::now();
+        let overdue: Vec<EventSeq> = self
+            .awaiting
+            .iter()
+            .filter(|(_, (_, since))| now.duration_since(*since) >= ACK_WAIT)
+            .map(|(seq, _)| *seq)
+            .collect();
+        for seq in overdue {
+            if let Some((client_id, _)) = self.awaiting.remove(&seq) {
+                let err = CoreError::Unavailable("the change is not committed yet".into());
+                self.out.error(Some(client_id), &err).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn settled(
@@ -298,7 +327,10 @@ impl ChatConn {
                     )
                     .await;
                 match submitted {
-                    Ok(Submission::Queued(_)) => Ok(()),
+                    Ok(Submission::Queued(seq)) => {
+                        self.awaiting.insert(seq, (client_id, Instant::now()));
+                        Ok(())
+                    }
                     Ok(Submission::Settled(outcome)) => {
                         self.settled(Some(client_id), outcome).await
                     }

@@ -417,7 +417,7 @@ impl ChildServer {
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
         if let Backend::PostgresRedis {
             database_url,
@@ -448,10 +448,17 @@ impl ChildServer {
                 }
             }
         });
-        let addr = tokio::time::timeout(WAIT, rx)
-            .await
-            .expect("the server logs its address in time")
-            .expect("the server logs its address");
+        let addr = match tokio::time::timeout(WAIT, rx).await {
+            Ok(Ok(addr)) => addr,
+            _ => {
+                use tokio::io::AsyncReadExt;
+                let mut err = String::new();
+                if let Some(mut stderr) = child.stderr.take() {
+                    let _ = tokio::time::timeout(WAIT, stderr.read_to_string(&mut err)).await;
+                }
+                panic!("the server did not start: {err}");
+            }
+        };
         ChildServer {
             addr: addr.parse().expect("a socket address"),
             child,
