@@ -109,10 +109,17 @@ async fn killing_a_node_mid_load_loses_no_acknowledged_or_delivered_message() {
             .await;
     }
     let mut received = BTreeSet::new();
-    while received.len() < burst {
+    let mut burst_seen = 0;
+    while burst_seen < burst {
         let v = ben_ws.next_event().await;
         if v["type"] == "MessageCreated" {
             received.insert(v["message"]["message_id"].as_i64().unwrap());
+            if v["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("burst "))
+            {
+                burst_seen += 1;
+            }
         }
     }
     node1.kill().await;
