@@ -318,12 +318,14 @@ impl ChatStream for RedisChatStream {
         let persisted = draft.kind.is_persisted();
         // Registered with the sweep before anything is appended, so that a node dying right
         // after its append still leaves the chat where the sweep looks.
+        // Every chat, even one that only ever sees typing: the sweep also gets its ephemeral
+        // entries acknowledged and trimmed.
         let known = self
             .known
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains(&chat);
-        if persisted && !known {
+        if !known {
             let _: Value = self
                 .redis
                 .pool()
@@ -515,10 +517,14 @@ impl ChatStream for RedisChatStream {
                 }
             }
             if !ephemeral.is_empty() {
+                let newest = ephemeral.iter().filter_map(|id| seq_of(id)).max();
                 let _: Value = pool
                     .xack(self.stream_key(chat), GROUP, ephemeral)
                     .await
                     .map_err(unavailable)?;
+                if let (Some(newest), true) = (newest, work.is_empty()) {
+                    self.trim(chat, newest).await?;
+                }
             }
             if work.is_empty() {
                 self.release(consumer, chat).await?;

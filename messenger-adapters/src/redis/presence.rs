@@ -38,6 +38,7 @@ return 1";
 /// Online sets in Redis.
 pub struct RedisPresence {
     redis: Arc<Redis>,
+    ttl_ms: i64,
     /// This node's open sockets, refreshed periodically.
     local: Mutex<HashSet<SocketKey>>,
 }
@@ -45,8 +46,14 @@ pub struct RedisPresence {
 impl RedisPresence {
     /// Online sets on `redis`.
     pub fn new(redis: Arc<Redis>) -> Self {
+        Self::with_ttl(redis, TTL_MS)
+    }
+
+    /// Online sets whose entries expire `ttl_ms` after their last refresh.
+    pub fn with_ttl(redis: Arc<Redis>, ttl_ms: i64) -> Self {
         RedisPresence {
             redis,
+            ttl_ms,
             local: Mutex::new(HashSet::new()),
         }
     }
@@ -95,7 +102,7 @@ impl Presence for RedisPresence {
                 None,
                 false,
                 false,
-                ((now + TTL_MS) as f64, Self::user_member(socket)),
+                ((now + self.ttl_ms) as f64, Self::user_member(socket)),
             )
             .await
             .map_err(unavailable)?;
@@ -108,7 +115,7 @@ impl Presence for RedisPresence {
                 vec![self.chat_key(chat)],
                 vec![
                     now.to_string(),
-                    (now + TTL_MS).to_string(),
+                    (now + self.ttl_ms).to_string(),
                     Self::chat_member(socket),
                     format!("{}|", socket.user.get()),
                 ],
@@ -182,7 +189,7 @@ impl Presence for RedisPresence {
 
     async fn refresh(&self) -> Result<(), StoreError> {
         let sockets: Vec<SocketKey> = self.local().iter().cloned().collect();
-        let expiry = (Self::now_ms() + TTL_MS) as f64;
+        let expiry = (Self::now_ms() + self.ttl_ms) as f64;
         let pool = self.redis.pool();
         let mut failure = None;
         for s in sockets {
@@ -213,5 +220,34 @@ impl Presence for RedisPresence {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use messenger_core::{ConnId, NodeId};
+
     messenger_core::presence_contract!(super::RedisPresence::new(crate::redis::test_redis().await));
+
+    #[tokio::test]
+    async fn sockets_of_a_node_that_stops_refreshing_expire() {
+        let redis = crate::redis::test_redis().await;
+        let dead_node = RedisPresence::with_ttl(redis.clone(), 200);
+        let socket = SocketKey {
+            node: NodeId("dead".into()),
+            conn: ConnId(1),
+            user: UserId(7),
+            chat: Some(ChatId(3)),
+        };
+        dead_node.socket_opened(&socket).await.unwrap();
+        let observer = RedisPresence::new(redis);
+        assert_eq!(
+            observer.online_in_chat(ChatId(3)).await.unwrap(),
+            vec![UserId(7)]
+        );
+        // The node dies: no refresh, no close. Expiry is a matter of time, not of an event.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(observer.online_in_chat(ChatId(3)).await.unwrap().is_empty());
+        assert!(observer
+            .online_among(&[UserId(7)])
+            .await
+            .unwrap()
+            .is_empty());
+    }
 }
