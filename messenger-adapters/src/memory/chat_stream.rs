@@ -1,8 +1,7 @@
 //! Per-chat ordered event logs in memory, with the persister's work list.
 
-use super::lock;
+use super::{lock, look_or_wait};
 use async_trait::async_trait;
-use futures_util::future::select_all;
 use messenger_core::ports::ChatStream;
 use messenger_core::{
     Appended, ChatEvent, ChatEventKind, ChatId, EventDraft, EventSeq, StoreError, UserId,
@@ -108,38 +107,22 @@ impl ChatStream for MemoryChatStream {
         limit: usize,
         block: Option<Duration>,
     ) -> Result<Vec<ChatEvent>, StoreError> {
-        let deadline = block.map(|b| tokio::time::Instant::now() + b);
-        loop {
-            let notifies: Vec<Arc<Notify>> = {
-                let mut s = lock(&self.state);
-                cursors
-                    .iter()
-                    .map(|(chat, _)| s.chats.entry(*chat).or_default().notify.clone())
-                    .collect()
-            };
-            // Created before looking, so an append in between still wakes us.
-            let wakeups: Vec<_> = notifies.iter().map(|n| Box::pin(n.notified())).collect();
-            let found: Vec<ChatEvent> = {
-                let s = lock(&self.state);
-                cursors
-                    .iter()
-                    .filter_map(|(chat, cursor)| s.chats.get(chat).map(|l| (l, *cursor)))
-                    .flat_map(|(log, cursor)| log.after(cursor, limit).cloned())
-                    .collect()
-            };
-            let Some(deadline) = deadline else {
-                return Ok(found);
-            };
-            if !found.is_empty() || wakeups.is_empty() {
-                return Ok(found);
-            }
-            if tokio::time::timeout_at(deadline, select_all(wakeups))
-                .await
-                .is_err()
-            {
-                return Ok(Vec::new());
-            }
-        }
+        let notifies = || {
+            let mut s = lock(&self.state);
+            cursors
+                .iter()
+                .map(|(chat, _)| s.chats.entry(*chat).or_default().notify.clone())
+                .collect()
+        };
+        let look = || {
+            let s = lock(&self.state);
+            cursors
+                .iter()
+                .filter_map(|(chat, cursor)| s.chats.get(chat).map(|l| (l, *cursor)))
+                .flat_map(|(log, cursor)| log.after(cursor, limit).cloned())
+                .collect()
+        };
+        Ok(look_or_wait(block, notifies, look).await)
     }
 
     async fn claim_unpersisted(

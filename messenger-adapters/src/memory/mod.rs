@@ -21,8 +21,11 @@ pub use user_repo::MemoryUserRepo;
 
 use crate::crypto::{Argon2Hasher, JwtCodec};
 use crate::SystemClock;
+use futures_util::future::select_all;
 use messenger_core::services::Ports;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::Notify;
 
 /// Every port in memory, with argon2id hashing, JWTs signed with `jwt_secret` and the wall clock.
 pub fn in_memory_ports(jwt_secret: &[u8]) -> Ports {
@@ -37,6 +40,34 @@ pub fn in_memory_ports(jwt_secret: &[u8]) -> Ports {
         tokens: Arc::new(JwtCodec::new(jwt_secret)),
         revocations: Arc::new(MemoryRevocations::default()),
         clock: Arc::new(SystemClock),
+    }
+}
+
+/// Looks with `look`; when it finds nothing and `block` is given, waits until one of the
+/// `notifies` (taken afresh each round) rings or `block` runs out, and looks again. The wakeups
+/// are armed before looking, so a change in between is not missed.
+pub(crate) async fn look_or_wait<T>(
+    block: Option<Duration>,
+    mut notifies: impl FnMut() -> Vec<Arc<Notify>>,
+    mut look: impl FnMut() -> Vec<T>,
+) -> Vec<T> {
+    let deadline = block.map(|b| tokio::time::Instant::now() + b);
+    loop {
+        let notifies = notifies();
+        let wakeups: Vec<_> = notifies.iter().map(|n| Box::pin(n.notified())).collect();
+        let found = look();
+        let Some(deadline) = deadline else {
+            return found;
+        };
+        if !found.is_empty() || wakeups.is_empty() {
+            return found;
+        }
+        if tokio::time::timeout_at(deadline, select_all(wakeups))
+            .await
+            .is_err()
+        {
+            return Vec::new();
+        }
     }
 }
 

@@ -1,8 +1,7 @@
 //! Per-user feeds in memory.
 
-use super::lock;
+use super::{lock, look_or_wait};
 use async_trait::async_trait;
-use futures_util::future::select_all;
 use messenger_core::ports::UserFeed;
 use messenger_core::{FeedEntry, FeedEvent, StoreError, UserId};
 use std::collections::{HashMap, VecDeque};
@@ -56,44 +55,28 @@ impl UserFeed for MemoryUserFeed {
         limit: usize,
         block: Option<Duration>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
-        let deadline = block.map(|b| tokio::time::Instant::now() + b);
-        loop {
-            let notifies: Vec<Arc<Notify>> = {
-                let mut feeds = lock(&self.feeds);
-                cursors
-                    .iter()
-                    .map(|(user, _)| feeds.entry(*user).or_default().notify.clone())
-                    .collect()
-            };
-            // Created before looking, so a publish in between still wakes us.
-            let wakeups: Vec<_> = notifies.iter().map(|n| Box::pin(n.notified())).collect();
-            let found: Vec<FeedEntry> = {
-                let feeds = lock(&self.feeds);
-                cursors
-                    .iter()
-                    .filter_map(|(user, after)| feeds.get(user).map(|f| (f, *after)))
-                    .flat_map(|(f, after)| {
-                        f.entries
-                            .iter()
-                            .filter(move |e| e.seq > after)
-                            .take(limit)
-                            .cloned()
-                    })
-                    .collect()
-            };
-            let Some(deadline) = deadline else {
-                return Ok(found);
-            };
-            if !found.is_empty() || wakeups.is_empty() {
-                return Ok(found);
-            }
-            if tokio::time::timeout_at(deadline, select_all(wakeups))
-                .await
-                .is_err()
-            {
-                return Ok(Vec::new());
-            }
-        }
+        let notifies = || {
+            let mut feeds = lock(&self.feeds);
+            cursors
+                .iter()
+                .map(|(user, _)| feeds.entry(*user).or_default().notify.clone())
+                .collect()
+        };
+        let look = || {
+            let feeds = lock(&self.feeds);
+            cursors
+                .iter()
+                .filter_map(|(user, after)| feeds.get(user).map(|f| (f, *after)))
+                .flat_map(|(f, after)| {
+                    f.entries
+                        .iter()
+                        .filter(move |e| e.seq > after)
+                        .take(limit)
+                        .cloned()
+                })
+                .collect()
+        };
+        Ok(look_or_wait(block, notifies, look).await)
     }
 }
 

@@ -410,19 +410,8 @@ impl ChatStream for RedisChatStream {
             .iter()
             .map(|(_, s)| format!("{}-0", s.get()))
             .collect();
-        let count = Some(limit as u64);
-        let reply: Value = match block {
-            None => self.redis.pool().xread(count, None, keys, ids).await,
-            Some(b) => {
-                let client = self.redis.blocking().await?;
-                client
-                    .xread(count, Some(b.as_millis() as u64), keys, ids)
-                    .await
-            }
-        }
-        .map_err(unavailable)?;
         let mut out = Vec::new();
-        for (key, list) in streams(reply) {
+        for (key, list) in self.redis.xread_streams(keys, ids, limit, block).await? {
             let Some(chat) = self.chat_of_key(&key) else {
                 continue;
             };

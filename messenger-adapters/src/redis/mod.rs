@@ -117,6 +117,29 @@ impl Redis {
         })
     }
 
+    /// `XREAD` of `keys` after `ids` (up to `count` each), on a blocking client when `block`
+    /// is given: the streams that had entries.
+    pub(crate) async fn xread_streams(
+        &self,
+        keys: Vec<String>,
+        ids: Vec<String>,
+        count: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<(String, Vec<streams::Entry>)>, StoreError> {
+        let count = Some(count as u64);
+        let reply: fred::types::Value = match block {
+            None => self.pool.xread(count, None, keys, ids).await,
+            Some(b) => {
+                let client = self.blocking().await?;
+                client
+                    .xread(count, Some(b.as_millis() as u64), keys, ids)
+                    .await
+            }
+        }
+        .map_err(unavailable)?;
+        Ok(streams::streams(reply))
+    }
+
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.pool.ping::<()>(None).await.map_err(unavailable)

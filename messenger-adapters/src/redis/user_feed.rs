@@ -2,11 +2,10 @@
 //! own counter, trimmed to the newest entries.
 
 use super::codec::{decode_feed, encode_feed};
-use super::streams::{seq_of, streams};
+use super::streams::seq_of;
 use super::{unavailable, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
-use fred::types::Value;
 use messenger_core::ports::UserFeed;
 use messenger_core::{FeedEntry, FeedEvent, StoreError, UserId};
 use std::sync::Arc;
@@ -85,19 +84,8 @@ impl UserFeed for RedisUserFeed {
         }
         let keys: Vec<String> = cursors.iter().map(|(u, _)| self.feed_key(*u)).collect();
         let ids: Vec<String> = cursors.iter().map(|(_, s)| format!("{s}-0")).collect();
-        let count = Some(limit as u64);
-        let reply: Value = match block {
-            None => self.redis.pool().xread(count, None, keys, ids).await,
-            Some(b) => {
-                let client = self.redis.blocking().await?;
-                client
-                    .xread(count, Some(b.as_millis() as u64), keys, ids)
-                    .await
-            }
-        }
-        .map_err(unavailable)?;
         let mut out = Vec::new();
-        for (key, list) in streams(reply) {
+        for (key, list) in self.redis.xread_streams(keys, ids, limit, block).await? {
             let Some(user) = Self::user_of_key(&key) else {
                 continue;
             };

@@ -2,6 +2,7 @@
 //! (in memory, on port 0), so tests run in parallel and repeatably.
 #![allow(dead_code)]
 
+pub mod assertions;
 pub mod proxy;
 
 use futures_util::{SinkExt, StreamExt};
