@@ -71,24 +71,11 @@ pub async fn run(
     async move {
         tracing::debug!("opened");
         let reason = this.serve(inbox, after, &key).await;
-        tracing::debug!(?reason, "closing");
-        let user = this.session.user_id;
-        state.chats_hub.unsubscribe(chat, conn);
-        state.feeds_hub.unsubscribe(user, conn);
-        state.acks.deregister(conn);
-        if let Err(e) = state.services.presence.closed(&key).await {
-            tracing::warn!(error = %e, "presence not updated on close");
-        }
-        match reason {
-            Some((code, text)) => this.out.close(code, text).await,
-            None => this.out.close(1000, "bye").await,
-        }
+        finish(&state, &key, [chat], this.out, reason).await;
     }
     .instrument(span)
     .await;
 }
-
-type CloseReason = Option<(u16, &'static str)>;
 
 impl ChatConn {
     fn user(&self) -> UserId {

@@ -48,24 +48,12 @@ pub async fn run(state: SharedState, socket: WebSocketStream, session: Session) 
     };
     async move {
         let reason = this.serve(inbox, events, overflowed, &key).await;
-        tracing::debug!(?reason, "closing");
-        for chat in this.chats.keys() {
-            state.chats_hub.unsubscribe(*chat, conn);
-        }
-        state.feeds_hub.unsubscribe(this.session.user_id, conn);
-        if let Err(e) = state.services.presence.closed(&key).await {
-            tracing::warn!(error = %e, "presence not updated on close");
-        }
-        match reason {
-            Some((code, text)) => this.out.close(code, text).await,
-            None => this.out.close(1000, "bye").await,
-        }
+        let chats: Vec<ChatId> = this.chats.keys().copied().collect();
+        finish(&state, &key, chats, this.out, reason).await;
     }
     .instrument(span)
     .await;
 }
-
-type CloseReason = Option<(u16, &'static str)>;
 
 impl EventsConn {
     fn user(&self) -> UserId {

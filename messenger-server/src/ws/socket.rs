@@ -1,9 +1,11 @@
 //! What both socket kinds share: writing frames, pings, close codes, and the loop's inputs.
 
 use super::frames::ServerFrame;
+use crate::state::AppState;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use messenger_core::CoreError;
+use messenger_core::ports::SocketKey;
+use messenger_core::{ChatId, CoreError};
 use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use std::time::Duration;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -25,6 +27,31 @@ pub const CLOSE_PING_TIMEOUT: u16 = 1011;
 pub const EVENT_QUEUE: usize = 1024;
 /// Bound of a socket's queue of feed entries.
 pub const FEED_QUEUE: usize = 256;
+
+/// How a socket's loop ended: the close code and reason to send (`None`: the peer left).
+pub type CloseReason = Option<(u16, &'static str)>;
+
+/// Takes a finished socket out of everything it joined (the chats' and the user's hubs, the
+/// commit notices, the online sets), then closes it with `reason` (1000 when the peer left).
+pub async fn finish(
+    state: &AppState,
+    key: &SocketKey,
+    chats: impl IntoIterator<Item = ChatId>,
+    out: Outbox,
+    reason: CloseReason,
+) {
+    tracing::debug!(?reason, "closing");
+    for chat in chats {
+        state.chats_hub.unsubscribe(chat, key.conn);
+    }
+    state.feeds_hub.unsubscribe(key.user, key.conn);
+    state.acks.deregister(key.conn);
+    if let Err(e) = state.services.presence.closed(key).await {
+        tracing::warn!(error = %e, "presence not updated on close");
+    }
+    let (code, text) = reason.unwrap_or((1000, "bye"));
+    out.close(code, text).await;
+}
 
 /// The writing half of a socket.
 pub struct Outbox {
