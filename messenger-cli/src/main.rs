@@ -1,8 +1,13 @@
-//! `messenger-cli`: the operator's tool. It applies migrations and checks a running server;
-//! seeding, inspection and load testing are to come.
+//! `messenger-cli`: the operator's tool. One more adapter around `messenger-core`'s services,
+//! on the same storage as the server (`DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`).
 
-use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
+mod chats;
+mod context;
+mod output;
+mod seed;
+mod users;
+
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -12,6 +17,9 @@ use std::process::ExitCode;
     about = "Operate a messenger deployment"
 )]
 struct Cli {
+    /// Print JSON (for scripts) instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -19,19 +27,25 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending schema migrations to the database of `DATABASE_URL`.
-    Migrate {
-        /// Postgres URL.
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-    },
+    Migrate,
     /// Check that a server is alive (`/healthz`) and ready (`/readyz`).
     Health {
         /// The server's base URL.
         #[arg(long, env = "MESSENGER_URL", default_value = "http://127.0.0.1:8080")]
         url: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+    },
+    /// Users: create, list, show.
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Chats: create, list, show, history.
+    #[command(subcommand)]
+    Chat(chats::ChatCommand),
+    /// Fill the database fast (COPY) for demos and benchmarks.
+    Seed(seed::SeedArgs),
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -48,45 +62,26 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = output::Output { json: cli.json };
     match cli.command {
-        Command::Health { url, json } => health(&url, json).await,
-        Command::Migrate { database_url } => {
-            let pool = messenger_adapters::postgres::connect(&database_url, 1)
-                .await
-                .context("cannot connect to Postgres")?;
-            messenger_adapters::postgres::migrate(&pool).await?;
-            pool.close().await;
-            println!("migrations applied");
+        Command::Migrate => {
+            let ctx = context::Context::open().await?;
+            ctx.postgres()?;
+            out.done("migrations applied");
+            Ok(())
+        }
+        Command::Health { url } => output::health(&out, &url).await,
+        Command::User(cmd) => users::run(&context::Context::open().await?, &out, cmd).await,
+        Command::Chat(cmd) => chats::run(&context::Context::open().await?, &out, cmd).await,
+        Command::Seed(args) => seed::run(&context::Context::open().await?, &out, args).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "messenger-cli",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
     }
-}
-
-async fn health(url: &str, json: bool) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
-    let base = url.trim_end_matches('/');
-    let mut results = Vec::new();
-    for path in ["/healthz", "/readyz"] {
-        let resp = http
-            .get(format!("{base}{path}"))
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {base}{path}"))?;
-        results.push((path, resp.status().as_u16()));
-    }
-    if json {
-        let out: serde_json::Map<String, serde_json::Value> = results
-            .iter()
-            .map(|(p, s)| (p.trim_start_matches('/').to_owned(), (*s).into()))
-            .collect();
-        println!("{}", serde_json::Value::Object(out));
-    } else {
-        for (path, status) in &results {
-            println!("{path:<9} {status}");
-        }
-    }
-    if results.iter().any(|(_, s)| *s != 200) {
-        bail!("the server is not ready");
-    }
-    Ok(())
 }

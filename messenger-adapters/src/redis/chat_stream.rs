@@ -121,7 +121,7 @@ impl RedisChatStream {
 
     async fn next_seq(&self) -> Result<i64, StoreError> {
         let pool = self.redis.pool();
-        let key = self.redis.key("seq:events");
+        let key = self.redis.key(super::SEQ_KEY);
         for _ in 0..3 {
             let seq: i64 = pool
                 .eval(NEXT_SEQ, vec![key.clone()], Vec::<String>::new())
@@ -148,7 +148,7 @@ impl RedisChatStream {
             .pool()
             .eval(
                 RAISE,
-                vec![self.redis.key("seq:events")],
+                vec![self.redis.key(super::SEQ_KEY)],
                 vec![floor.to_string()],
             )
             .await

@@ -41,6 +41,9 @@ pub struct Redis {
     all_blocking: Vec<Client>,
 }
 
+/// The counter every stream position (and so every message id) comes from.
+pub(crate) const SEQ_KEY: &str = "seq:events";
+
 /// Connections in the ordinary pool.
 const POOL_SIZE: usize = 4;
 /// Dedicated clients for blocking reads (hub readers and the persister).
@@ -138,6 +141,17 @@ impl Redis {
         }
         .map_err(unavailable)?;
         Ok(streams::streams(reply))
+    }
+
+    /// Takes a block of `n` consecutive stream positions from the counter live messages use
+    /// (for bulk loads); returns the first. Raise the counter above the store first.
+    pub async fn reserve_positions(&self, n: i64) -> Result<i64, StoreError> {
+        let last: i64 = self
+            .pool
+            .incr_by(self.key(SEQ_KEY), n)
+            .await
+            .map_err(unavailable)?;
+        Ok(last - n + 1)
     }
 
     /// Whether Redis answers.
