@@ -1,6 +1,7 @@
 //! `messenger-cli`: the operator's tool. One more adapter around `messenger-core`'s services,
 //! on the same storage as the server (`DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`).
 
+mod bench;
 mod chats;
 mod context;
 mod output;
@@ -42,6 +43,8 @@ enum Command {
     Chat(chats::ChatCommand),
     /// Fill the database fast (COPY) for demos and benchmarks.
     Seed(seed::SeedArgs),
+    /// Load-test servers over the public protocol (HTTP + one WebSocket per member).
+    Bench(bench::BenchArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -74,6 +77,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => users::run(&context::Context::open().await?, &out, cmd).await,
         Command::Chat(cmd) => chats::run(&context::Context::open().await?, &out, cmd).await,
         Command::Seed(args) => seed::run(&context::Context::open().await?, &out, args).await,
+        Command::Bench(args) => bench::run(&out, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -1,0 +1,74 @@
+//! `bench` against a running server on Postgres + Redis: a short run loses nothing and reports
+//! sane figures.
+
+use messenger_server::config::{Backend, Secret};
+use messenger_server::{Application, Config};
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_short_bench_delivers_everything_and_reports_sane_figures() {
+    let database_url = messenger_adapters::postgres::create_test_database().await;
+    let redis_url = messenger_adapters::test_services::redis_url().await;
+    let prefix = database_url
+        .rsplit('/')
+        .next()
+        .unwrap_or("bench")
+        .to_owned();
+    let config = Config {
+        backend: Backend::PostgresRedis {
+            database_url: Secret::new(database_url),
+            redis_url: Secret::new(redis_url),
+            redis_prefix: prefix,
+        },
+        ..Config::for_tests()
+    };
+    let app = Application::build(config).await.expect("server builds");
+    let url = format!("http://{}", app.local_addr());
+    let stop = app.shutdown_handle();
+    let server = tokio::spawn(app.run_until_stopped());
+
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"))
+        .args([
+            "--json",
+            "bench",
+            "--url",
+            &url,
+            "--url",
+            &url,
+            "--chats",
+            "3",
+            "--members",
+            "4",
+        ])
+        .args(["--interval", "100", "--duration", "2", "--drain", "2"])
+        .output()
+        .await
+        .expect("bench runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let sent = report["sent"].as_u64().unwrap();
+    assert!(
+        sent >= 12 * 10,
+        "every member sent about 20 messages: {report}"
+    );
+    assert_eq!(report["acked"], sent, "{report}");
+    assert_eq!(report["expected_deliveries"], sent * 3);
+    assert_eq!(
+        report["delivered"], report["expected_deliveries"],
+        "{report}"
+    );
+    assert_eq!(report["lost"], 0);
+    assert_eq!(report["errors"], 0);
+    assert_eq!(report["sockets"], 12);
+    let p50 = report["latency_ms"]["p50"].as_f64().unwrap();
+    let p99 = report["latency_ms"]["p99"].as_f64().unwrap();
+    assert!(p50 > 0.0 && p50 <= p99, "{report}");
+    assert!(report["ack_ms"]["p50"].as_f64().unwrap() > 0.0);
+
+    stop.cancel();
+    server.await.unwrap().unwrap();
+}
