@@ -204,17 +204,18 @@ impl Application {
         let shutdown = self.shutdown.clone();
         let sockets_stop = state.sockets_stop.clone();
         let sockets = state.sockets.clone();
-        let server = Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
-            app,
-            async move {
-                shutdown.cancelled().await;
-                tracing::info!("shutting down: closing sockets");
-                sockets_stop.cancel();
-                sockets.close();
-                let _ = tokio::time::timeout(SOCKET_GRACE, sockets.wait()).await;
-            },
-            Some(SOCKET_GRACE),
-        );
+        let server = Server::new_with_acceptor(crate::listener::NoDelay(self.acceptor))
+            .run_with_graceful_shutdown(
+                app,
+                async move {
+                    shutdown.cancelled().await;
+                    tracing::info!("shutting down: closing sockets");
+                    sockets_stop.cancel();
+                    sockets.close();
+                    let _ = tokio::time::timeout(SOCKET_GRACE, sockets.wait()).await;
+                },
+                Some(SOCKET_GRACE),
+            );
         let served = server.await;
         self.background_stop.cancel();
         self.background.close();

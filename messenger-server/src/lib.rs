@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod listener;
 pub mod payload_errors;
 pub mod realtime;
 pub mod state;
