@@ -12,7 +12,7 @@
 //!   with unread or pending entries (a node that died between append and queueing).
 
 use super::codec::{decode_event, encode_event};
-use super::streams::{entries, seq_of, streams, Entry};
+use super::streams::{entries, seq_of, Entry};
 use super::{unavailable, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
@@ -71,9 +71,44 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return 0";
 
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0";
+/// Takes a chat's work in one round trip: the per-chat lock (free, or already this
+/// consumer's), then this consumer's own pending entries, else entries a dead consumer left
+/// pending long enough, else, when no other consumer has entries pending, new ones.
+/// KEYS: stream, lock. ARGV: consumer, lock ms, count, claim idle ms.
+const TAKE: &str = r"
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return {'busy'} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if holder then redis.call('DEL', KEYS[2]) end
+  return {'empty'}
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+local own = redis.call('XREADGROUP', 'GROUP', 'persist', ARGV[1], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '0')
+local live, gone = {}, {}
+if own and own[1] then
+  for _, e in ipairs(own[1][2]) do
+    if e[2] then table.insert(live, e) else table.insert(gone, e[1]) end
+  end
+end
+if #gone > 0 then redis.call('XACK', KEYS[1], 'persist', unpack(gone)) end
+if #live > 0 then return {'taken', live} end
+local claimed = redis.call('XAUTOCLAIM', KEYS[1], 'persist', ARGV[1], ARGV[4], '0-0', 'COUNT', ARGV[3])
+if #claimed[2] > 0 then return {'taken', claimed[2]} end
+if redis.call('XPENDING', KEYS[1], 'persist')[1] > 0 then
+  redis.call('DEL', KEYS[2])
+  return {'wait'}
+end
+local fresh = redis.call('XREADGROUP', 'GROUP', 'persist', ARGV[1], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if fresh and fresh[1] and #fresh[1][2] > 0 then return {'taken', fresh[1][2]} end
+redis.call('DEL', KEYS[2])
+return {'empty'}";
+
+/// Acknowledges entries and releases the lock if this consumer holds it; answers the stream's
+/// length. KEYS: stream, lock. ARGV: consumer, ids…
+const ACK: &str = r"
+if #ARGV > 1 then redis.call('XACK', KEYS[1], 'persist', unpack(ARGV, 2)) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return redis.call('XLEN', KEYS[1])";
 
 /// Per-chat event streams in Redis.
 pub struct RedisChatStream {
@@ -165,21 +200,6 @@ impl RedisChatStream {
         self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn release(&self, consumer: &str, chat: ChatId) -> Result<(), StoreError> {
-        self.lock().remove(&(consumer.to_owned(), chat));
-        let _: Value = self
-            .redis
-            .pool()
-            .eval(
-                RELEASE,
-                vec![self.lock_key(chat)],
-                vec![consumer.to_owned()],
-            )
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
     async fn requeue(&self, chats: &[ChatId]) -> Result<(), StoreError> {
         if chats.is_empty() {
             return Ok(());
@@ -194,91 +214,64 @@ impl RedisChatStream {
         Ok(())
     }
 
-    async fn group_read(
-        &self,
-        consumer: &str,
-        key: &str,
-        id: &str,
-        max: usize,
-    ) -> Result<Vec<Entry>, StoreError> {
-        let v: Value = self
-            .redis
-            .pool()
-            .xreadgroup(
-                GROUP,
-                consumer,
-                Some(max as u64),
-                None,
-                false,
-                key.to_owned(),
-                id.to_owned(),
-            )
-            .await
-            .map_err(unavailable)?;
-        Ok(streams(v).into_iter().flat_map(|(_, e)| e).collect())
-    }
-
-    /// Takes work from one locked chat: this consumer's own pending entries, then entries a
-    /// dead consumer left pending, then new ones.
+    /// Takes work from one chat (see [`TAKE`]): `None` when the chat is busy elsewhere.
     async fn take(
         &self,
         consumer: &str,
         chat: ChatId,
         max: usize,
-    ) -> Result<Vec<Entry>, StoreError> {
-        let key = self.stream_key(chat);
-        let own = self.group_read(consumer, &key, "0", max).await?;
-        if own.iter().any(|(_, f)| !f.is_empty()) {
-            return Ok(own);
-        }
-        // Pending entries whose data is gone (trimmed, or the stream was recreated): nothing
-        // to commit; let them go.
-        let gone: Vec<String> = own.into_iter().map(|(id, _)| id).collect();
-        if !gone.is_empty() {
-            let _: Value = self
-                .redis
-                .pool()
-                .xack(&key, GROUP, gone)
-                .await
-                .map_err(unavailable)?;
-        }
-        let claimed: Value = self
+    ) -> Result<Option<Vec<Entry>>, StoreError> {
+        let reply: Value = self
             .redis
             .pool()
-            .xautoclaim(
-                &key,
-                GROUP,
-                consumer,
-                CLAIM_IDLE_MS,
-                "0-0",
-                Some(max as u64),
-                false,
+            .eval(
+                TAKE,
+                vec![self.stream_key(chat), self.lock_key(chat)],
+                vec![
+                    consumer.to_owned(),
+                    LOCK_MS.to_string(),
+                    max.to_string(),
+                    CLAIM_IDLE_MS.to_string(),
+                ],
             )
             .await
             .map_err(unavailable)?;
-        let claimed = match claimed {
-            Value::Array(mut parts) if parts.len() >= 2 => entries(parts.swap_remove(1)),
-            _ => Vec::new(),
+        let Value::Array(mut parts) = reply else {
+            return Ok(Some(Vec::new()));
         };
-        if !claimed.is_empty() {
-            return Ok(claimed);
-        }
-        // Older entries still pending with another persister (not idle long enough to claim):
-        // committing newer ones first would leave a hole in history. Wait for them.
-        let pending: Value = self
+        let status = parts.first().and_then(Value::as_string).unwrap_or_default();
+        Ok(match status.as_str() {
+            "taken" if parts.len() > 1 => {
+                self.lock().insert((consumer.to_owned(), chat));
+                Some(entries(parts.swap_remove(1)))
+            }
+            "busy" | "wait" => None,
+            _ => Some(Vec::new()),
+        })
+    }
+
+    /// Acknowledges `ids` of `chat`, releases this node's lock on it, trims a long stream.
+    async fn ack_chat(&self, chat: ChatId, ids: Vec<String>, top: i64) -> Result<(), StoreError> {
+        let consumer = self
+            .lock()
+            .iter()
+            .find(|(_, c)| *c == chat)
+            .map(|(consumer, _)| consumer.clone());
+        let mut args = vec![consumer.clone().unwrap_or_default()];
+        args.extend(ids);
+        let len: i64 = self
             .redis
             .pool()
-            .xpending(&key, GROUP, ())
+            .eval(ACK, vec![self.stream_key(chat), self.lock_key(chat)], args)
             .await
             .map_err(unavailable)?;
-        let others_pending = match &pending {
-            Value::Array(summary) => summary.first().and_then(Value::as_i64).unwrap_or(0) > 0,
-            _ => false,
-        };
-        if others_pending {
-            return Ok(Vec::new());
+        if let Some(consumer) = consumer {
+            self.lock().remove(&(consumer, chat));
         }
-        self.group_read(consumer, &key, ">", max).await
+        if len > TRIM_ABOVE as i64 {
+            self.trim(chat, top).await?;
+        }
+        Ok(())
     }
 
     async fn trim(&self, chat: ChatId, acked_up_to: i64) -> Result<(), StoreError> {
@@ -463,66 +456,53 @@ impl ChatStream for RedisChatStream {
             .filter_map(|c| c.parse().ok().map(ChatId))
             .filter(|c| seen.insert(*c))
             .collect();
+        // Every chat in one round trip each, all at once.
+        let per_chat = (max / chats.len().max(1)).max(16);
+        let takes = chats
+            .iter()
+            .map(|chat| self.take(consumer, *chat, per_chat));
+        let taken = futures_util::future::join_all(takes).await;
         let mut out = Vec::new();
         let mut busy = Vec::new();
-        for chat in chats {
-            if out.len() >= max {
-                busy.push(chat);
+        let mut acks = Vec::new();
+        for (chat, taken) in chats.iter().zip(taken) {
+            let Some(entries) = taken? else {
+                // Another persister has it, or has older entries of it pending: try later.
+                busy.push(*chat);
                 continue;
-            }
-            let locked: Option<String> = pool
-                .set(
-                    self.lock_key(chat),
-                    consumer,
-                    Some(Expiration::PX(LOCK_MS as i64)),
-                    Some(fred::types::SetOptions::NX),
-                    false,
-                )
-                .await
-                .map_err(unavailable)?;
-            if locked.is_none() {
-                // Held: by us from an earlier round (extend it), or by another persister (it
-                // re-queues the chat when done).
-                let holder: Option<String> =
-                    pool.get(self.lock_key(chat)).await.map_err(unavailable)?;
-                if holder.as_deref() != Some(consumer) {
-                    self.lock().remove(&(consumer.to_owned(), chat));
-                    busy.push(chat);
-                    continue;
-                }
-                let _: Value = pool
-                    .pexpire(self.lock_key(chat), LOCK_MS as i64, None)
-                    .await
-                    .map_err(unavailable)?;
-            }
-            self.lock().insert((consumer.to_owned(), chat));
-            let taken = self.take(consumer, chat, max - out.len()).await?;
+            };
             let mut ephemeral = Vec::new();
             let mut work = Vec::new();
-            for entry in &taken {
-                match self.decode(chat, entry) {
+            for entry in &entries {
+                match self.decode(*chat, entry) {
                     Some(e) if e.kind.is_persisted() => work.push(e),
                     _ => ephemeral.push(entry.0.clone()),
                 }
             }
-            if !ephemeral.is_empty() {
-                let newest = ephemeral.iter().filter_map(|id| seq_of(id)).max();
-                let _: Value = pool
-                    .xack(self.stream_key(chat), GROUP, ephemeral)
-                    .await
-                    .map_err(unavailable)?;
-                if let (Some(newest), true) = (newest, work.is_empty()) {
-                    self.trim(chat, newest).await?;
-                }
+            if entries.len() >= per_chat {
+                busy.push(*chat); // there may be more
             }
             if work.is_empty() {
-                self.release(consumer, chat).await?;
-                if !taken.is_empty() {
-                    busy.push(chat);
+                if !entries.is_empty() {
+                    let top = ephemeral
+                        .iter()
+                        .filter_map(|id| seq_of(id))
+                        .max()
+                        .unwrap_or(0);
+                    acks.push(self.ack_chat(*chat, ephemeral, top));
                 }
             } else {
+                if !ephemeral.is_empty() {
+                    let _: Value = pool
+                        .xack(self.stream_key(*chat), GROUP, ephemeral)
+                        .await
+                        .map_err(unavailable)?;
+                }
                 out.extend(work);
             }
+        }
+        for acked in futures_util::future::join_all(acks).await {
+            acked?;
         }
         self.requeue(&busy).await?;
         if out.is_empty() && !busy.is_empty() {
@@ -540,27 +520,14 @@ impl ChatStream for RedisChatStream {
             e.0.push(format!("{}-0", seq.get()));
             e.1 = e.1.max(seq.get());
         }
-        let pool = self.redis.pool();
-        let mut done = Vec::new();
-        for (chat, (ids, top)) in by_chat {
-            let _: Value = pool
-                .xack(self.stream_key(chat), GROUP, ids)
-                .await
-                .map_err(unavailable)?;
-            self.trim(chat, top).await?;
-            done.push(chat);
+        // New entries of these chats queued themselves when appended: no re-queue needed.
+        let acks = by_chat
+            .into_iter()
+            .map(|(chat, (ids, top))| self.ack_chat(chat, ids, top));
+        for acked in futures_util::future::join_all(acks).await {
+            acked?;
         }
-        let held: Vec<(String, ChatId)> = self
-            .lock()
-            .iter()
-            .filter(|(_, c)| done.contains(c))
-            .cloned()
-            .collect();
-        for (consumer, chat) in held {
-            self.release(&consumer, chat).await?;
-        }
-        // More may have arrived meanwhile; the next claim finds out.
-        self.requeue(&done).await
+        Ok(())
     }
 
     async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
