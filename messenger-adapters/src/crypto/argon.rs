@@ -6,18 +6,26 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use messenger_core::ports::PasswordHasher;
 use messenger_core::StoreError;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// argon2id with OWASP's recommended minimum (m = 19 MiB, t = 2, p = 1), hashed on tokio's
 /// blocking pool so that no runtime thread stalls for the ~30 ms a hash takes.
+///
+/// Hashes run at most one per core at a time: each takes 19 MiB, and a burst of sign-ups must
+/// not turn into hundreds of blocking threads each holding (and the allocator keeping) that much.
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     params: Params,
+    gate: Arc<Semaphore>,
 }
 
 impl Default for Argon2Hasher {
     fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Argon2Hasher {
             params: Params::new(19 * 1024, 2, 1, None).expect("constant argon2 params are valid"),
+            gate: Arc::new(Semaphore::new(cores)),
         }
     }
 }
@@ -31,6 +39,11 @@ impl Argon2Hasher {
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &str) -> Result<String, StoreError> {
+        let _turn = self
+            .gate
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let password = password.to_owned();
         let params = self.params.clone();
         tokio::task::spawn_blocking(move || {
@@ -44,6 +57,11 @@ impl PasswordHasher for Argon2Hasher {
     }
 
     async fn verify(&self, password: &str, phc: &str) -> Result<bool, StoreError> {
+        let _turn = self
+            .gate
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let password = password.to_owned();
         let phc = phc.to_owned();
         let params = self.params.clone();
