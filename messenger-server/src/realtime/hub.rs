@@ -17,8 +17,9 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Longest a reader blocks before it looks again at its set of topics.
-const READ_BLOCK: Duration = Duration::from_secs(5);
+/// Longest a reader blocks before it looks again at its set of topics (so also the longest a
+/// newly subscribed topic waits to join the reads).
+const READ_BLOCK: Duration = Duration::from_millis(200);
 /// Most items fetched per topic in one read.
 const READ_BATCH: usize = 256;
 
@@ -93,7 +94,7 @@ type Topics<S> = HashMap<<S as Source>::Key, Topic<<S as Source>::Item>>;
 
 struct Shard<S: Source> {
     topics: Mutex<Topics<S>>,
-    /// Rung when a topic is added, so the reader restarts its read with it.
+    /// Rung when a topic is added, to wake a reader that had no topics.
     added: Notify,
 }
 
@@ -212,9 +213,11 @@ impl<S: Source> Hub<S> {
                     _ = shard.added.notified() => continue,
                 }
             }
+            // A read is never abandoned half-way (a blocking command abandoned on a shared
+            // connection would hold it until its timeout); topics added meanwhile join the next
+            // read, at most READ_BLOCK later, and their subscribers catch up from the stream.
             let read = tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = shard.added.notified() => continue,
                 read = self.source.read(&cursors, READ_BATCH, Some(READ_BLOCK)) => read,
             };
             match read {
