@@ -38,6 +38,10 @@ pub struct BenchArgs {
     /// Seconds to wait after the last send for deliveries still in flight.
     #[arg(long, default_value_t = 3)]
     drain: u64,
+    /// Open the sockets and hold them for --duration without sending (to measure what idle
+    /// connections cost the server).
+    #[arg(long)]
+    idle: bool,
 }
 
 #[derive(Default)]
@@ -199,6 +203,7 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
     for (i, ws) in sockets.into_iter().enumerate() {
         let (counters, histograms) = (counters.clone(), histograms.clone());
         let interval = Duration::from_millis(args.interval);
+        let idle = args.idle;
         // Spread the members' sends over the interval.
         let offset = interval.mul_f64((i as f64 / members.len() as f64).fract());
         tasks.push(tokio::spawn(async move {
@@ -210,7 +215,7 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep_until(deadline) => break,
-                    _ = ticker.tick(), if epoch.elapsed() < send_until => {
+                    _ = ticker.tick(), if !idle && epoch.elapsed() < send_until => {
                         let client_id = format!("{i}-{n}");
                         n += 1;
                         let frame = json!({"type": "MessageCreated", "client_id": client_id, "text": format!("b:{}:{i}", micros())});
@@ -280,7 +285,7 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
     let h = histograms.lock().unwrap_or_else(|p| p.into_inner());
     let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
     let report = json!({
-        "chats": args.chats, "members": args.members, "sockets": members.len(), "interval_ms": args.interval,
+        "idle": args.idle, "chats": args.chats, "members": args.members, "sockets": members.len(), "interval_ms": args.interval,
         "duration_s": args.duration, "nodes": args.urls.len(),
         "sent": sent, "acked": counters.acked.load(Ordering::Relaxed), "errors": counters.errors.load(Ordering::Relaxed),
         "expected_deliveries": expected, "delivered": delivered, "lost": expected.saturating_sub(delivered),
