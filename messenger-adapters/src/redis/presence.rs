@@ -84,6 +84,34 @@ impl RedisPresence {
             .unwrap_or(i64::MAX)
     }
 
+    /// Runs [`OPEN`] or [`CLOSE`] on the chat's set for this socket (members expiring at
+    /// `expiry`); `true` when the user's presence in the chat changed.
+    async fn change_chat_set(
+        &self,
+        script: &str,
+        chat: ChatId,
+        socket: &SocketKey,
+        now: i64,
+        expiry: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let changed: i64 = self
+            .redis
+            .pool()
+            .eval(
+                script.to_owned(),
+                vec![self.chat_key(chat)],
+                vec![
+                    now.to_string(),
+                    expiry.map(|e| e.to_string()).unwrap_or_default(),
+                    Self::chat_member(socket),
+                    format!("{}|", socket.user.get()),
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(changed == 1)
+    }
+
     fn local(&self) -> std::sync::MutexGuard<'_, HashSet<SocketKey>> {
         self.local.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -109,20 +137,8 @@ impl Presence for RedisPresence {
         let Some(chat) = socket.chat else {
             return Ok(false);
         };
-        let changed: i64 = pool
-            .eval(
-                OPEN,
-                vec![self.chat_key(chat)],
-                vec![
-                    now.to_string(),
-                    (now + self.ttl_ms).to_string(),
-                    Self::chat_member(socket),
-                    format!("{}|", socket.user.get()),
-                ],
-            )
+        self.change_chat_set(OPEN, chat, socket, now, Some(now + self.ttl_ms))
             .await
-            .map_err(unavailable)?;
-        Ok(changed == 1)
     }
 
     async fn socket_closed(&self, socket: &SocketKey) -> Result<bool, StoreError> {
@@ -135,20 +151,8 @@ impl Presence for RedisPresence {
         let Some(chat) = socket.chat else {
             return Ok(false);
         };
-        let changed: i64 = pool
-            .eval(
-                CLOSE,
-                vec![self.chat_key(chat)],
-                vec![
-                    Self::now_ms().to_string(),
-                    String::new(),
-                    Self::chat_member(socket),
-                    format!("{}|", socket.user.get()),
-                ],
-            )
+        self.change_chat_set(CLOSE, chat, socket, Self::now_ms(), None)
             .await
-            .map_err(unavailable)?;
-        Ok(changed == 1)
     }
 
     async fn online_in_chat(&self, chat: ChatId) -> Result<Vec<UserId>, StoreError> {
