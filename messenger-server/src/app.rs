@@ -13,8 +13,7 @@ use messenger_core::ports::CommitNotifier;
 use messenger_core::services::{AuthSettings, Persister, Ports, Services};
 use messenger_core::NodeId;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::web::Html;
-use poem::{get, handler, EndpointExt, IntoEndpoint, Route, Server};
+use poem::{get, EndpointExt, IntoEndpoint, Route, Server};
 use rand::RngCore;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -196,8 +195,8 @@ impl Application {
             .nest("/docs", docs)
             .at("/chat/:id", get(ws::chat_socket))
             .at("/events", get(ws::events_socket))
-            .at("/", get(landing))
-            .nest("/", api.into_endpoint())
+            .at("/web/:file", get(crate::web::static_file))
+            .nest("/", crate::web::WithPage::new(api.into_endpoint(), &self.state.config))
             .around(move |ep, req| http::edge(ep, req, schemas.clone()))
             .data(state.clone());
 
@@ -233,10 +232,4 @@ fn node_suffix() -> String {
     let mut bytes = [0u8; 6];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `GET /`: where to go from here, until the web client is served here.
-#[handler]
-fn landing() -> Html<&'static str> {
-    Html(include_str!("landing.html"))
 }

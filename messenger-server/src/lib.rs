@@ -11,6 +11,7 @@ pub mod payload_errors;
 pub mod realtime;
 pub mod state;
 pub mod storage;
+pub mod web;
 pub mod ws;
 
 pub use app::Application;

@@ -1,0 +1,112 @@
+//! The web client: a few static files embedded in the binary, served at `/`.
+//!
+//! `MESSENGER_WEB_DIR` (development only) serves the same files from a folder instead, so the
+//! page can be changed without rebuilding the server.
+
+use std::path::PathBuf;
+
+use poem::http::{header, Method, StatusCode};
+use poem::web::{Data, Path};
+use poem::{handler, Endpoint, IntoResponse, Request, Response};
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// One file of the client.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "index.html",
+        content_type: "text/html; charset=utf-8",
+        body: include_str!("../web/index.html"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../web/app.js"),
+    },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../web/app.css"),
+    },
+    Asset {
+        name: "icon.svg",
+        content_type: "image/svg+xml",
+        body: include_str!("../web/icon.svg"),
+    },
+];
+
+/// The page may talk to this origin only (its API and sockets), and runs no inline script.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// The API with the page at `GET /`.
+///
+/// The page cannot be a route of its own: the API is nested at `/`, and poem's catch-all for
+/// that nest also takes `/` itself.
+pub struct WithPage<E> {
+    api: E,
+    dir: Option<PathBuf>,
+}
+
+impl<E> WithPage<E> {
+    /// Wraps the API endpoint.
+    pub fn new(api: E, config: &Config) -> Self {
+        WithPage {
+            api,
+            dir: config.web_dir.clone(),
+        }
+    }
+}
+
+impl<E: Endpoint> Endpoint for WithPage<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        if req.uri().path() == "/" {
+            if req.method() != Method::GET && req.method() != Method::HEAD {
+                return Err(poem::Error::from_status(StatusCode::METHOD_NOT_ALLOWED));
+            }
+            return Ok(serve(self.dir.clone(), "index.html").await);
+        }
+        Ok(self.api.call(req).await?.into_response())
+    }
+}
+
+/// `GET /web/:file`: the page's script, style and icon.
+#[handler]
+pub async fn static_file(state: Data<&std::sync::Arc<AppState>>, Path(file): Path<String>) -> Response {
+    serve(state.config.web_dir.clone(), &file).await
+}
+
+async fn serve(dir: Option<PathBuf>, name: &str) -> Response {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
+        // The edge middleware turns this into the protocol's `not_found` error body.
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let body = match dir {
+        // Only names from ASSETS reach here, so the path cannot leave the folder.
+        Some(dir) => match tokio::fs::read_to_string(dir.join(asset.name)).await {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::warn!(file = asset.name, "MESSENGER_WEB_DIR: {e}; serving the embedded copy");
+                asset.body.to_owned()
+            }
+        },
+        None => asset.body.to_owned(),
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, asset.content_type)
+        .header(header::CACHE_CONTROL, "no-cache")
+        .header("content-security-policy", CONTENT_SECURITY_POLICY)
+        .header("x-content-type-options", "nosniff")
+        .header("referrer-policy", "no-referrer")
+        .body(body)
+}
