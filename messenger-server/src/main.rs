@@ -3,6 +3,12 @@
 use messenger_server::{Application, Config};
 use tracing_subscriber::EnvFilter;
 
+// jemalloc gives freed memory back to the system after a short delay; glibc's malloc kept the
+// peaks (a burst of sign-ups, a burst of messages) resident for good.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
