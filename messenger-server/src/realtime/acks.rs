@@ -14,7 +14,8 @@ type Watchers = HashMap<(ChatId, EventSeq), Vec<oneshot::Sender<()>>>;
 /// Commit notices for this node's connections.
 pub struct AckHub {
     node: NodeId,
-    conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<CommitNotice>>>,
+    /// Boxed: a channel allocates room for 32 items up front, and every socket has one.
+    conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<Box<CommitNotice>>>>,
     watchers: Mutex<Watchers>,
 }
 
@@ -35,7 +36,7 @@ impl AckHub {
     /// Starts routing notices for `conn`; they arrive on the returned receiver. One entry per
     /// in-flight change of that connection at most, so the queue is bounded by what the
     /// connection itself sent.
-    pub fn register(&self, conn: ConnId) -> mpsc::UnboundedReceiver<CommitNotice> {
+    pub fn register(&self, conn: ConnId) -> mpsc::UnboundedReceiver<Box<CommitNotice>> {
         let (tx, rx) = mpsc::unbounded_channel();
         lock(&self.conns).insert(conn, tx);
         rx
@@ -91,7 +92,7 @@ impl CommitNotifier for AckHub {
                 continue;
             }
             if let Some(tx) = conns.get(&origin.conn) {
-                let _ = tx.send(notice);
+                let _ = tx.send(Box::new(notice));
             }
         }
     }

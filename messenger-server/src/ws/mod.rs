@@ -25,10 +25,11 @@ pub struct SocketQuery {
 }
 
 fn socket_config() -> WebSocketConfig {
-    // A small read buffer keeps idle sockets cheap; frames above 64 KiB get an error frame,
-    // and anything above 1 MiB is abuse and closes the socket (1009).
+    // A small read buffer keeps idle sockets cheap (client frames are small; a bigger one
+    // still arrives whole, the buffer grows to the length its header announces). Frames above
+    // 64 KiB get an error frame, and anything above 1 MiB is abuse and closes the socket (1009).
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .max_message_size(Some(1024 * 1024))
         .max_frame_size(Some(1024 * 1024))
 }
