@@ -1,7 +1,7 @@
 //! What every handler and connection shares on one node.
 
 use crate::config::Config;
-use crate::realtime::{AckHub, ChatSource, FeedSource, Hub, RateLimiter};
+use crate::realtime::{AckHub, ChatSource, FeedSource, Hub, LoginThrottle, RateLimiter};
 use crate::storage::Storage;
 use messenger_core::services::Services;
 use messenger_core::{ConnId, CoreError, NodeId, Origin, UserId};
@@ -24,6 +24,8 @@ pub struct AppState {
     pub node: NodeId,
     /// Per-user send limit.
     pub limiter: RateLimiter,
+    /// Failed sign-ins per phone and per address.
+    pub login_throttle: LoginThrottle,
     /// Settings.
     pub config: Config,
     /// The backing services (for readiness and shutdown).
@@ -56,6 +58,7 @@ impl AppState {
             feeds_hub,
             node,
             limiter: RateLimiter::per_second(config.send_rate_per_sec),
+            login_throttle: LoginThrottle::default(),
             config,
             storage,
             sockets_stop,

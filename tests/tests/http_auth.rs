@@ -480,3 +480,45 @@ async fn a_token_with_a_bad_signature_is_401_unauthorized() {
         "the genuine token still works: {body}"
     );
 }
+
+#[tokio::test]
+async fn failed_logins_for_one_phone_are_throttled_and_the_right_password_waits_too() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(login(&app, &alice.phone, "not the password").await);
+    }
+    for (status, body) in &statuses[..5] {
+        assert_error(
+            *status,
+            body,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        );
+    }
+    let (status, body) = &statuses[5];
+    assert_error(*status, body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    // Throttled means throttled: a guess that happens to be right is refused as well.
+    let (status, body) = login(&app, &alice.phone, &alice.password).await;
+    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+
+    // Another phone from the same address still signs in.
+    let (status, body) = login(&app, &bob.phone, &bob.password).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn successful_logins_and_sign_ups_from_one_address_are_never_throttled() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    for n in 0..40 {
+        let (status, body) = login(&app, &alice.phone, &alice.password).await;
+        assert_eq!(status, StatusCode::OK, "login {n}: {body}");
+    }
+    for n in 0..40 {
+        app.register(&format!("user{n}")).await;
+    }
+}

@@ -6,7 +6,9 @@ use super::ApiTags;
 use crate::error::ApiError;
 use crate::state::SharedState;
 use messenger_core::services::SignedIn;
-use messenger_core::UserView;
+use messenger_core::validation::normalize_phone;
+use messenger_core::{CoreError, UserView};
+use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
@@ -56,14 +58,31 @@ impl AuthApi {
     /// Sign in with phone and password. Unknown phone and wrong password answer alike
     /// (`401 invalid_credentials`).
     #[oai(path = "/login", method = "post")]
-    async fn login(&self, body: Json<LoginIn>) -> Result<Json<AuthOut>, ApiError> {
-        let s = self
+    async fn login(&self, req: &Request, body: Json<LoginIn>) -> Result<Json<AuthOut>, ApiError> {
+        // The stored form when the phone is valid, so that "+1 555-0001" and "+15550001"
+        // share one allowance.
+        let phone = normalize_phone(&body.phone).unwrap_or_else(|_| body.phone.clone());
+        let address = match req.remote_addr().0 {
+            poem::Addr::SocketAddr(addr) => Some(addr.ip()),
+            _ => None,
+        };
+        let throttle = &self.0.login_throttle;
+        throttle.admit(&phone, address)?;
+        match self
             .0
             .services
             .auth
             .login(&body.phone, &body.password)
-            .await?;
-        Ok(Json(signed_in(s)))
+            .await
+        {
+            Ok(s) => Ok(Json(signed_in(s))),
+            Err(e) => {
+                if matches!(e, CoreError::InvalidCredentials) {
+                    throttle.failed(&phone, address);
+                }
+                Err(e.into())
+            }
+        }
     }
 
     /// Revoke this token (not the user's other sessions) on every node, and close the

@@ -12,4 +12,4 @@ pub mod rate_limit;
 pub use acks::AckHub;
 pub use deliveries::{ChatSource, Delivery, FeedSource};
 pub use hub::{Hub, Sink};
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{LoginThrottle, RateLimiter};
