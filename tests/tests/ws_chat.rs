@@ -6,6 +6,7 @@ mod common;
 
 use common::{spawn_app, spawn_app_with, TestApp, TestUser, Ws};
 use messenger_server::Config;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 async fn group_of(app: &TestApp, names: &[&str]) -> (Vec<TestUser>, i64) {
@@ -677,4 +678,36 @@ async fn the_server_pings_and_closes_a_client_that_misses_two_pongs() {
     }
     let m = app.send(&u[0], chat, "still there?").await;
     assert_eq!(live.next_of("MessageCreated").await["message"], m);
+}
+
+#[tokio::test]
+async fn a_socket_opened_after_an_edit_and_a_delete_gets_them_in_its_history_only_once() {
+    let app = spawn_app().await;
+    let (u, chat) = group_of(&app, &["ann", "ben"]).await;
+    let kept = app.send(&u[0], chat, "first").await["message_id"]
+        .as_i64()
+        .unwrap();
+    let gone = app.send(&u[0], chat, "second").await["message_id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = app
+        .patch(
+            &format!("/messages/{kept}"),
+            &u[0].token,
+            json!({"text": "first, edited"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.delete(&format!("/messages/{gone}"), &u[0].token).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let (mut ws, history) = app.open_chat(&u[1], chat).await;
+    assert_eq!(ids(&history["messages"]), vec![kept]);
+    assert_eq!(history["messages"][0]["text"], "first, edited");
+
+    // Strictly the next frame: no replay of the edit or the deletion, no second presence.
+    let marker = app.send(&u[0], chat, "after").await["message_id"].clone();
+    let next = ws.next_json().await;
+    assert_eq!(next["type"], "MessageCreated", "{next}");
+    assert_eq!(next["message"]["message_id"], marker);
 }

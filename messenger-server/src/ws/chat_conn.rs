@@ -10,8 +10,8 @@ use messenger_core::ports::SocketKey;
 use messenger_core::services::{Submission, DEFAULT_PAGE, MAX_PAGE};
 use messenger_core::validation::page_limit;
 use messenger_core::{
-    ChatEventKind, ChatId, CommitNotice, CommitOutcome, ConnId, CoreError, EventSeq, FeedEntry,
-    FeedEvent, MessageId, Page, Session, UserId,
+    news_after_page, ChatEventKind, ChatId, CommitNotice, CommitOutcome, ConnId, CoreError,
+    EventSeq, FeedEntry, FeedEvent, MessageId, Page, Session, UserId,
 };
 use poem::web::websocket::WebSocketStream;
 use std::collections::HashMap;
@@ -33,6 +33,8 @@ struct ChatConn {
     conn: ConnId,
     out: Outbox,
     last_typing: Option<Instant>,
+    /// The last `presence` frame sent, so that an unchanged set is not sent again.
+    last_presence: Option<Arc<str>>,
     /// Queued changes awaiting their commit notice: position → (client_id, since).
     awaiting: HashMap<EventSeq, (String, Instant)>,
 }
@@ -66,6 +68,7 @@ pub async fn run(
         conn,
         out,
         last_typing: None,
+        last_presence: None,
         awaiting: HashMap::new(),
     };
     async move {
@@ -127,7 +130,16 @@ impl ChatConn {
         }
         let (sink, mut events, overflowed) = Sink::bounded(EVENT_QUEUE);
         let live_from = state.chats_hub.subscribe(self.chat, self.conn, sink, from);
-        let backlog = state.chats_hub.catch_up(self.chat, from, live_from).await;
+        // Everything up to the stream's head is caught up here, where it can be checked
+        // against the page; the live queue may repeat some of it (a topic new on this node is
+        // read from `from`), so live items up to `caught_up` are skipped.
+        let (caught_up, backlog) = match state.services.ports.stream.head(self.chat).await {
+            Ok(head) => {
+                let head = i64::try_from(head.get()).unwrap_or(i64::MAX).max(live_from);
+                (head, state.chats_hub.catch_up(self.chat, from, head).await)
+            }
+            Err(e) => (live_from, Err(e.into())),
+        };
 
         if let Err(e) = state.services.presence.opened(key).await {
             tracing::warn!(error = %e, "presence not updated on open");
@@ -138,15 +150,19 @@ impl ChatConn {
             .online_in_chat(self.chat)
             .await
             .unwrap_or_default();
-        let presence = ServerFrame::Presence {
+        let presence: Arc<str> = ServerFrame::Presence {
             online: online.into_iter().map(UserId::get).collect(),
-        };
-        if self.out.frame(&presence).await.is_err() {
+        }
+        .to_json();
+        if self.out.text(&presence).await.is_err() {
             return None;
         }
+        self.last_presence = Some(presence);
         match backlog {
             Ok(backlog) => {
-                for d in backlog {
+                // What happened while the history was read may already be in it.
+                let news = news_after_page(&page, MessageId(from), backlog, |d| &d.event.kind);
+                for d in news {
                     if self.deliver(&d).await.is_err() {
                         return None;
                     }
@@ -176,7 +192,7 @@ impl ChatConn {
                     Incoming::TooBig => return Some((CLOSE_TOO_BIG, "frame too large")),
                 },
                 delivery = events.recv() => match delivery {
-                    Some(d) if d.event.seq.get() > from => self.deliver(&d).await,
+                    Some(d) if d.event.seq.get() > caught_up => self.deliver(&d).await,
                     Some(_) => Ok(()),
                     None if overflowed.load(Ordering::Acquire) => {
                         return Some((CLOSE_SLOW, "too far behind; reconnect with ?after="));
@@ -184,7 +200,7 @@ impl ChatConn {
                     None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
                 },
                 notice = acks.recv() => match notice {
-                    Some(n) => self.ack(n).await,
+                    Some(n) => self.ack(*n).await,
                     None => return Some((CLOSE_GOING_AWAY, "server shutting down")),
                 },
                 entry = feed_rx.recv() => match entry {
@@ -229,6 +245,12 @@ impl ChatConn {
             matches!(d.event.kind, ChatEventKind::Typing { user_id } if user_id == self.user());
         if mine || own_typing {
             return Ok(());
+        }
+        if matches!(d.event.kind, ChatEventKind::PresenceChanged) {
+            if self.last_presence.as_ref() == Some(&d.frame) {
+                return Ok(());
+            }
+            self.last_presence = Some(d.frame.clone());
         }
         self.out.text(&d.frame).await
     }
