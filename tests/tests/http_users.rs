@@ -1,5 +1,5 @@
-//! Finding people over HTTP: `GET /users?q=&limit=` (username prefix ignoring case, exact phone,
-//! the caller left out, the limit's default, cap and refusals).
+//! People over HTTP: `GET /users?q=&limit=` (username prefix ignoring case, exact phone,
+//! the caller left out, the limit's default, cap and refusals) and `GET /users/{user_id}`.
 
 mod common;
 
@@ -7,7 +7,7 @@ use common::assertions::*;
 
 use common::{spawn_app, TestApp, TestUser};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// `GET /users?{query}` as `caller`; asserts 200 and returns the users.
 async fn search(app: &TestApp, caller: &TestUser, query: &str) -> Vec<Value> {
@@ -171,5 +171,30 @@ async fn users_without_a_token_is_401_unauthorized() {
     let (status, body) = app
         .request(reqwest::Method::GET, "/users?q=al", None, None)
         .await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_user_profile_by_id_shows_the_phone_only_to_its_owner_and_unknown_ids_are_404() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let ben = app.register("ben").await;
+
+    let (status, other) = app.get(&format!("/users/{}", ben.id), &ann.token).await;
+    assert_eq!(status, StatusCode::OK, "{other}");
+    assert_eq!(
+        other,
+        json!({"user_id": ben.id, "username": "ben", "online": false})
+    );
+
+    let (status, own) = app.get(&format!("/users/{}", ann.id), &ann.token).await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(own["phone"], ann.phone.as_str());
+
+    let (status, body) = app.get("/users/999999", &ann.token).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = app.get("/users/abc", &ann.token).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_input");
+    let (status, body) = app.get(&format!("/users/{}", ben.id), "nope").await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
 }

@@ -33,6 +33,17 @@ impl UserService {
         Ok(self.with_presence(vec![user]).await?.remove(0))
     }
 
+    /// Anyone's public profile, by id (a messenger shows who wrote what, so any signed-in
+    /// user may look up any id; the phone is left to the API, which shows it only to its owner).
+    pub async fn profile(&self, id: UserId) -> Result<UserView, CoreError> {
+        let user = self
+            .users
+            .by_id(id)
+            .await?
+            .ok_or(CoreError::NotFound("user"))?;
+        Ok(self.with_presence(vec![user]).await?.remove(0))
+    }
+
     /// Users whose username starts with `query` (ignoring case), or whose phone is `query`;
     /// the caller left out.
     pub async fn search(

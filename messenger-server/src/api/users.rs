@@ -1,4 +1,4 @@
-//! `GET /me`, `GET /users`.
+//! `GET /me`, `GET /users`, `GET /users/{user_id}`.
 
 use super::dto::UserOut;
 use super::security::BearerAuth;
@@ -6,7 +6,8 @@ use super::ApiTags;
 use crate::error::ApiError;
 use crate::state::SharedState;
 use messenger_core::validation::page_limit;
-use poem_openapi::param::Query;
+use messenger_core::UserId;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::OpenApi;
 
@@ -41,5 +42,21 @@ impl UsersApi {
             .search(auth.0.user_id, &q, limit)
             .await?;
         Ok(Json(found.into_iter().map(UserOut::public).collect()))
+    }
+
+    /// One user's profile by id: who wrote a message, who is in a chat. The phone is shown
+    /// only on the caller's own profile. An unknown id is 404.
+    #[oai(path = "/users/:user_id", method = "get")]
+    async fn profile(
+        &self,
+        auth: BearerAuth,
+        user_id: Path<i64>,
+    ) -> Result<Json<UserOut>, ApiError> {
+        let view = self.0.services.users.profile(UserId(user_id.0)).await?;
+        Ok(Json(if view.user.id == auth.0.user_id {
+            UserOut::own(view)
+        } else {
+            UserOut::public(view)
+        }))
     }
 }
