@@ -110,6 +110,12 @@ async fn shape_error(
     if is_json {
         return resp;
     }
+    // The protocol has no 415: a body without a JSON content type is malformed input.
+    let status = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
     let text = resp.into_body().into_string().await.unwrap_or_default();
     let code = code_for_status(status);
     let explained = match (status, body) {

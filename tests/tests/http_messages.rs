@@ -883,6 +883,7 @@ async fn openapi_json_lists_every_http_route_of_the_protocol() {
         ("/chats/{id}/participants/{user_id}", &["delete"]),
         ("/chats/{id}/read", &["post"]),
         ("/chats/{id}/messages", &["get", "post"]),
+        ("/users/{user_id}", &["get"]),
         ("/users/{user_id}/messages", &["post"]),
         ("/messages/{id}", &["patch", "delete"]),
         ("/healthz", &["get"]),
@@ -921,4 +922,88 @@ async fn docs_is_200() {
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.expect("body read");
     assert!(!text.is_empty());
+}
+
+// Found by schemathesis (scripts/schemathesis): fields the server sends as `null` were not
+// marked nullable in the document.
+#[tokio::test]
+async fn openapi_json_marks_the_fields_sent_as_null_nullable() {
+    let app = spawn_app().await;
+    let (_, doc) = app.request(Method::GET, "/openapi.json", None, None).await;
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("Message", "edited_at"),
+        ("Chat", "last_message"),
+        ("Chat", "last_read_message_id"),
+    ] {
+        let text = schemas[schema]["properties"][field].to_string();
+        assert!(
+            text.contains("\"nullable\":true"),
+            "{schema}.{field} is not nullable: {text}"
+        );
+    }
+}
+
+// Found by schemathesis: a body without a JSON content type was 415, which the protocol does
+// not have; it is malformed input.
+#[tokio::test]
+async fn a_body_without_a_json_content_type_is_400_invalid_input() {
+    let app = spawn_app().await;
+    let resp = app
+        .http
+        .post(app.url("/register"))
+        .body(r#"{"phone":"+15550001111","password":"password1","username":"ann"}"#)
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = resp.json().await.expect("JSON error body");
+    assert_eq!(body["error"]["code"], "invalid_input", "{body}");
+}
+
+#[tokio::test]
+async fn the_web_client_is_served_at_the_root_with_its_files_and_a_strict_policy() {
+    let app = spawn_app().await;
+    let page = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII header")
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = page.text().await.expect("body read");
+    assert!(html.contains("/web/app.js"), "{html}");
+    for (file, kind) in [
+        ("/web/app.js", "text/javascript"),
+        ("/web/app.css", "text/css"),
+        ("/web/icon.svg", "image/svg+xml"),
+    ] {
+        let resp = app
+            .http
+            .get(app.url(file))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(resp.status(), StatusCode::OK, "{file}");
+        let ct = resp.headers()["content-type"]
+            .to_str()
+            .expect("ASCII header");
+        assert!(ct.starts_with(kind), "{file}: {ct}");
+    }
+    let (status, body) = app
+        .request(Method::GET, "/web/secrets.txt", None, None)
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = app.request(Method::POST, "/", None, None).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
 }

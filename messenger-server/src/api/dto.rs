@@ -57,6 +57,7 @@ pub struct MessageOut {
     /// RFC 3339 UTC with milliseconds.
     pub created_at: String,
     /// When last edited, or null.
+    #[oai(nullable)]
     pub edited_at: Option<String>,
 }
 
@@ -101,8 +102,10 @@ pub struct ChatOut {
     /// RFC 3339 UTC with milliseconds.
     pub created_at: String,
     /// The newest message, or null.
+    #[oai(nullable)]
     pub last_message: Option<MessageOut>,
     /// The caller's read marker, or null.
+    #[oai(nullable)]
     pub last_read_message_id: Option<i64>,
     /// Messages by others after the caller's read marker.
     pub unread_count: u64,
