@@ -196,7 +196,10 @@ impl Application {
             .at("/chat/:id", get(ws::chat_socket))
             .at("/events", get(ws::events_socket))
             .at("/web/:file", get(crate::web::static_file))
-            .nest("/", crate::web::WithPage::new(api.into_endpoint(), &self.state.config))
+            .nest(
+                "/",
+                crate::web::WithPage::new(api.into_endpoint(), &self.state.config),
+            )
             .around(move |ep, req| http::edge(ep, req, schemas.clone()))
             .data(state.clone());
 

@@ -82,7 +82,10 @@ impl<E: Endpoint> Endpoint for WithPage<E> {
 
 /// `GET /web/:file`: the page's script, style and icon.
 #[handler]
-pub async fn static_file(state: Data<&std::sync::Arc<AppState>>, Path(file): Path<String>) -> Response {
+pub async fn static_file(
+    state: Data<&std::sync::Arc<AppState>>,
+    Path(file): Path<String>,
+) -> Response {
     serve(state.config.web_dir.clone(), &file).await
 }
 
@@ -96,7 +99,10 @@ async fn serve(dir: Option<PathBuf>, name: &str) -> Response {
         Some(dir) => match tokio::fs::read_to_string(dir.join(asset.name)).await {
             Ok(text) => text,
             Err(e) => {
-                tracing::warn!(file = asset.name, "MESSENGER_WEB_DIR: {e}; serving the embedded copy");
+                tracing::warn!(
+                    file = asset.name,
+                    "MESSENGER_WEB_DIR: {e}; serving the embedded copy"
+                );
                 asset.body.to_owned()
             }
         },
