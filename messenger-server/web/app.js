@@ -233,8 +233,8 @@ function capitalise(s) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known users (the protocol has no "user by id" route: names are learnt from search results,
-// direct chats and our own account, and kept per account in localStorage).
+// Known users: names are learnt from search results, direct chats and our own account, kept
+// per account in localStorage, and an unknown id is looked up once with GET /users/{id}.
 
 const names = new Map();
 function namesKey() {
@@ -242,6 +242,7 @@ function namesKey() {
 }
 function loadNames() {
   names.clear();
+  nameLookups.clear();
   const saved = store.get(namesKey());
   if (saved && typeof saved === 'object') for (const [id, n] of Object.entries(saved)) names.set(Number(id), n);
   if (session) names.set(session.user.user_id, session.user.username);
@@ -259,8 +260,31 @@ function learnFromChat(chat) {
     if (other != null) learnName(other, chat.name);
   }
 }
+const nameLookups = new Set();
 function nameOf(userId) {
-  return names.get(userId) || `User ${userId}`;
+  const known = names.get(userId);
+  if (known) return known;
+  lookUpName(userId);
+  return `User ${userId}`;
+}
+function lookUpName(userId) {
+  if (nameLookups.has(userId) || !session) return;
+  nameLookups.add(userId);
+  api('GET', `/users/${userId}`)
+    .then((user) => {
+      learnName(user.user_id, user.username);
+      // Whatever showed the placeholder shows the name now.
+      renderChatList();
+      if (conv) {
+        conv.renderHeader();
+        if (conv.loaded) conv.layout();
+      }
+      if (currentRoute.name === 'info') renderSettings();
+    })
+    .catch(() => {
+      // Unknown or unreachable: keep the placeholder; a later render may try again.
+      setTimeout(() => nameLookups.delete(userId), 30000);
+    });
 }
 function meId() {
   return session?.user?.user_id;

@@ -74,6 +74,8 @@ scenario('a group of three made from the people page; a message reaches both oth
   await messageLocator(b.page, 'I do!').waitFor();
   // Ann found Cat on the people page, so her name is shown over the message.
   await assertText(messageLocator(a.page, 'I do!').getByTestId('message-author'), ic.username);
+  // Ben never searched for Cat: her name is looked up by id (GET /users/{id}).
+  await assertText(messageLocator(b.page, 'I do!').getByTestId('message-author'), ic.username);
   for (const p of [a, b, c]) assert.deepEqual(await messageTexts(p.page), ['Who brings the tent?', 'I do!']);
 });
 
