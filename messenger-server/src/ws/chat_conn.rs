@@ -135,7 +135,7 @@ impl ChatConn {
         // read from `from`), so live items up to `caught_up` are skipped.
         let (caught_up, backlog) = match state.services.ports.stream.head(self.chat).await {
             Ok(head) => {
-                let head = i64::try_from(head.get()).unwrap_or(i64::MAX).max(live_from);
+                let head = head.get().max(live_from);
                 (head, state.chats_hub.catch_up(self.chat, from, head).await)
             }
             Err(e) => (live_from, Err(e.into())),
