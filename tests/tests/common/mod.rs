@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod assertions;
+pub mod private_services;
 pub mod proxy;
 
 use futures_util::{SinkExt, StreamExt};
@@ -268,6 +269,14 @@ impl Ws {
             .expect("frame sent");
     }
 
+    /// Sends a frame; `false` if the socket is gone.
+    pub async fn try_send_json(&mut self, value: Value) -> bool {
+        self.stream
+            .send(Message::text(value.to_string()))
+            .await
+            .is_ok()
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         self.stream
             .send(Message::text(text.to_owned()))
@@ -334,6 +343,22 @@ impl Ws {
                 .expect("frame readable");
             if let Message::Ping(_) = msg {
                 return;
+            }
+        }
+    }
+
+    /// The next JSON frame within `within`; `Err(true)` if the socket closed or broke,
+    /// `Err(false)` if nothing came in time.
+    pub async fn next_within(&mut self, within: Duration) -> Result<Value, bool> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return Err(false),
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    return serde_json::from_str(t.as_str()).map_err(|_| true)
+                }
+                Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) => return Err(true),
+                Ok(Some(Ok(_))) => continue,
             }
         }
     }
