@@ -711,3 +711,16 @@ async fn a_socket_opened_after_an_edit_and_a_delete_gets_them_in_its_history_onl
     assert_eq!(next["type"], "MessageCreated", "{next}");
     assert_eq!(next["message"]["message_id"], marker);
 }
+
+#[tokio::test]
+async fn a_frame_over_1_mib_is_abuse_and_closes_the_socket_with_1009() {
+    let app = spawn_app().await;
+    let (u, chat) = group_of(&app, &["ann", "ben"]).await;
+    let (mut ws, _) = app.open_chat(&u[0], chat).await;
+    let huge = json!({"type": "MessageCreated", "client_id": "big", "text": "x".repeat(1_100_000)});
+    ws.send_text(&huge.to_string()).await;
+    assert_eq!(ws.closed().await, Some(1009));
+    // The server goes on serving everyone else.
+    let (mut again, _) = app.open_chat(&u[0], chat).await;
+    again.send_message("after", "still here").await;
+}
