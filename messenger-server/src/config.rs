@@ -56,6 +56,9 @@ pub struct Config {
     pub token_ttl_secs: i64,
     /// Seconds between pings on every socket.
     pub ping_interval_secs: u64,
+    /// Seconds a socket write may wait for a peer that does not read before the socket is
+    /// closed (4008).
+    pub write_timeout_secs: u64,
     /// `MESSENGER_WEB_DIR` (development): serve the web client from this folder instead of
     /// the copy embedded in the binary.
     pub web_dir: Option<std::path::PathBuf>,
@@ -127,6 +130,7 @@ impl Config {
             send_rate_per_sec,
             token_ttl_secs,
             ping_interval_secs: 30,
+            write_timeout_secs: 10,
             web_dir: non_empty("MESSENGER_WEB_DIR").map(Into::into),
         })
     }
@@ -145,6 +149,7 @@ impl Config {
             send_rate_per_sec: 1000.0,
             token_ttl_secs: 3600,
             ping_interval_secs: 30,
+            write_timeout_secs: 10,
             web_dir: None,
         }
     }

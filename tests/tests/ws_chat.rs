@@ -724,3 +724,68 @@ async fn a_frame_over_1_mib_is_abuse_and_closes_the_socket_with_1009() {
     let (mut again, _) = app.open_chat(&u[0], chat).await;
     again.send_message("after", "still here").await;
 }
+
+#[tokio::test]
+async fn a_socket_that_stops_reading_is_closed_and_catches_up_with_after() {
+    let app = spawn_app_with(Config {
+        write_timeout_secs: 1,
+        send_rate_per_sec: 1_000_000.0,
+        ..Config::for_tests()
+    })
+    .await;
+    let (u, chat) = group_of(&app, &["ann", "ben"]).await;
+    let (mut ann_ws, _) = app.open_chat(&u[0], chat).await;
+    // Ben opens the chat, then stops reading: his TCP buffers fill, then his queue.
+    let (mut ben_ws, _) = app.open_chat(&u[1], chat).await;
+    assert_eq!(
+        ann_ws.next_of("presence").await["online"],
+        json!([u[0].id, u[1].id])
+    );
+
+    let stop = tokio_util::sync::CancellationToken::new();
+    let text = "x".repeat(4000);
+    let flood = async {
+        let mut sent = 0;
+        while !stop.is_cancelled() {
+            app.send(&u[0], chat, &text).await;
+            sent += 1;
+            assert!(sent < 50_000, "the stalled socket was never closed");
+        }
+        sent
+    };
+    // The server drops Ben's socket (his presence goes) instead of buffering for ever.
+    let watch = async {
+        loop {
+            let v = ann_ws.next_json().await;
+            if v["type"] == "presence" && v["online"] == json!([u[0].id]) {
+                stop.cancel();
+                return;
+            }
+        }
+    };
+    let (sent, ()) = tokio::join!(flood, watch);
+
+    // What Ben still finds in his buffers ends with the close (4008 if it found room) or the
+    // connection's end.
+    let code = ben_ws.closed().await;
+    assert!(matches!(code, None | Some(4008)), "closed with {code:?}");
+
+    // He reconnects with ?after= and gets what he missed, from the start, in order.
+    let (mut again, page) = app.open_chat_after(&u[1], chat, 0).await;
+    let got = ids(&page["messages"]);
+    assert_eq!(got.len(), sent.min(1000), "a full page of what he missed");
+    assert!(got.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(page["has_more"], sent > 1000);
+    // The rest follows on the socket, in order, then what is new.
+    app.send(&u[0], chat, "still there?").await;
+    let mut last = *got.last().expect("a page");
+    loop {
+        let m = again.next_of("MessageCreated").await["message"].clone();
+        let id = m["message_id"].as_i64().expect("id");
+        assert!(id > last, "{id} after {last}");
+        last = id;
+        if m["text"] == "still there?" {
+            break;
+        }
+    }
+}

@@ -54,7 +54,7 @@ pub async fn run(
         user = session.user_id.0,
         chat = chat.0
     );
-    let (out, inbox) = Outbox::split(socket);
+    let (out, inbox) = Outbox::split(socket, Duration::from_secs(state.config.write_timeout_secs));
     let key = SocketKey {
         node: state.node.clone(),
         conn,

@@ -30,7 +30,7 @@ struct EventsConn {
 pub async fn run(state: SharedState, socket: WebSocketStream, session: Session) {
     let conn = state.next_conn_id();
     let span = tracing::info_span!("events_socket", conn = conn.0, user = session.user_id.0);
-    let (out, inbox) = Outbox::split(socket);
+    let (out, inbox) = Outbox::split(socket, Duration::from_secs(state.config.write_timeout_secs));
     let key = SocketKey {
         node: state.node.clone(),
         conn,

@@ -14,7 +14,8 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 pub const CLOSE_REVOKED: u16 = 4001;
 /// Close code: removed from the chat, or the chat was deleted.
 pub const CLOSE_REMOVED: u16 = 4003;
-/// Close code: the socket fell too far behind; reconnect with `?after=`.
+/// Close code: the socket fell too far behind (its queue overflowed, or it stopped reading
+/// for longer than the write timeout); reconnect with `?after=`.
 pub const CLOSE_SLOW: u16 = 4008;
 /// Close code: the server is shutting down.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -49,13 +50,28 @@ pub async fn finish(
     if let Err(e) = state.services.presence.closed(key).await {
         tracing::warn!(error = %e, "presence not updated on close");
     }
+    let reason = if out.stalled {
+        Some((CLOSE_SLOW, "stopped reading; reconnect with ?after="))
+    } else {
+        reason
+    };
     let (code, text) = reason.unwrap_or((1000, "bye"));
     out.close(code, text).await;
 }
 
+/// Longest a socket's close frame may wait for room in a peer's buffers.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
 /// The writing half of a socket.
+///
+/// Every write has a deadline: a peer that stops reading fills its TCP buffers, and a write
+/// that cannot finish within `write_timeout` ends the socket (close code 4008) instead of
+/// holding its task, its queue and its buffers for ever.
 pub struct Outbox {
     sink: SplitSink<WebSocketStream, Message>,
+    write_timeout: Duration,
+    /// A write missed its deadline.
+    stalled: bool,
 }
 
 /// Why a socket's loop ended.
@@ -63,17 +79,33 @@ pub type Closed = ();
 
 impl Outbox {
     /// Splits a socket into its writing half and its reading half.
-    pub fn split(socket: WebSocketStream) -> (Outbox, SplitStream<WebSocketStream>) {
+    pub fn split(
+        socket: WebSocketStream,
+        write_timeout: Duration,
+    ) -> (Outbox, SplitStream<WebSocketStream>) {
         let (sink, stream) = socket.split();
-        (Outbox { sink }, stream)
+        let out = Outbox {
+            sink,
+            write_timeout,
+            stalled: false,
+        };
+        (out, stream)
     }
 
-    /// Sends one text frame; `Err` if the peer is gone.
+    async fn send(&mut self, message: Message) -> Result<(), Closed> {
+        match tokio::time::timeout(self.write_timeout, self.sink.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(()),
+            Err(_) => {
+                self.stalled = true;
+                Err(())
+            }
+        }
+    }
+
+    /// Sends one text frame; `Err` if the peer is gone or stopped reading.
     pub async fn text(&mut self, text: &str) -> Result<(), Closed> {
-        self.sink
-            .send(Message::Text(text.to_owned()))
-            .await
-            .map_err(|_| ())
+        self.send(Message::Text(text.to_owned())).await
     }
 
     /// Sends a server frame.
@@ -92,22 +124,19 @@ impl Outbox {
 
     /// Sends a ping.
     pub async fn ping(&mut self) -> Result<(), Closed> {
-        self.sink
-            .send(Message::Ping(Vec::new()))
-            .await
-            .map_err(|_| ())
+        self.send(Message::Ping(Vec::new())).await
     }
 
     /// Sends a close frame with `code` and ends the socket.
+    /// Sends a close frame with `code` and ends the socket (dropping it after [`CLOSE_WAIT`]
+    /// if the peer's buffers have no room even for that).
     pub async fn close(mut self, code: u16, reason: &str) {
-        let _ = self
-            .sink
-            .send(Message::Close(Some((
-                CloseCode::from(code),
-                reason.to_owned(),
-            ))))
-            .await;
-        let _ = self.sink.close().await;
+        let frame = Message::Close(Some((CloseCode::from(code), reason.to_owned())));
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            let _ = self.sink.send(frame).await;
+            let _ = self.sink.close().await;
+        })
+        .await;
     }
 }
 
