@@ -2,6 +2,7 @@
 //! hubs, and the HTTP + WebSocket routes; graceful shutdown.
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::payload_errors::PayloadSchemas;
 use crate::realtime::{persister_task, AckHub, ChatSource, FeedSource, Hub};
 use crate::state::{AppState, SharedState};
@@ -129,6 +130,7 @@ impl Application {
             ports.clone(),
             background_stop.clone(),
         ));
+        let metrics = Arc::new(Metrics::default());
         persister.spawn(persister_task::run(
             Persister::new(
                 &ports,
@@ -136,6 +138,7 @@ impl Application {
                 format!("{}-persister", node.0),
                 PERSIST_BATCH,
             ),
+            metrics.clone(),
             persister_stop.clone(),
         ));
         let state = Arc::new(AppState::new(
@@ -146,6 +149,7 @@ impl Application {
             node,
             config,
             Arc::new(storage),
+            metrics,
             CancellationToken::new(),
             TaskTracker::new(),
         ));
@@ -188,6 +192,7 @@ impl Application {
         let state = self.state.clone();
         let api = api::service(state.clone()).server(format!("http://{}", self.addr));
         let schemas = Arc::new(PayloadSchemas::from_spec(&api.spec()));
+        let metrics = state.metrics.clone();
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
         let app = Route::new()
@@ -195,12 +200,13 @@ impl Application {
             .nest("/docs", docs)
             .at("/chat/:id", get(ws::chat_socket))
             .at("/events", get(ws::events_socket))
+            .at("/metrics", get(crate::metrics::endpoint))
             .at("/web/:file", get(crate::web::static_file))
             .nest(
                 "/",
                 crate::web::WithPage::new(api.into_endpoint(), &self.state.config),
             )
-            .around(move |ep, req| http::edge(ep, req, schemas.clone()))
+            .around(move |ep, req| http::edge(ep, req, schemas.clone(), metrics.clone()))
             .data(state.clone());
 
         let shutdown = self.shutdown.clone();

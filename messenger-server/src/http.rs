@@ -3,6 +3,7 @@
 
 use crate::api::dto::ErrorBody;
 use crate::error::code_for_status;
+use crate::metrics::Metrics;
 use crate::payload_errors::PayloadSchemas;
 use poem::http::{header, StatusCode};
 use poem::web::Json;
@@ -32,6 +33,7 @@ pub async fn edge<E: Endpoint>(
     ep: Arc<E>,
     mut req: Request,
     schemas: Arc<PayloadSchemas>,
+    metrics: Arc<Metrics>,
 ) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -86,6 +88,9 @@ pub async fn edge<E: Endpoint>(
             Err(err) => err.into_response(),
         };
         let shaped = shape_error(resp, body.as_deref(), &schemas, (method.as_str(), &path)).await;
+        if shaped.status().is_client_error() || shaped.status().is_server_error() {
+            metrics.error(code_for_status(shaped.status()), "http");
+        }
         Ok(shaped)
     }
     .instrument(span)

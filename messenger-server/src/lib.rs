@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod listener;
+pub mod metrics;
 pub mod payload_errors;
 pub mod realtime;
 pub mod state;

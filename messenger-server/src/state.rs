@@ -1,6 +1,7 @@
 //! What every handler and connection shares on one node.
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::realtime::{AckHub, ChatSource, FeedSource, Hub, LoginThrottle, RateLimiter};
 use crate::storage::Storage;
 use messenger_core::services::Services;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Failed sign-ins per phone and per address.
     pub login_throttle: LoginThrottle,
+    /// What `GET /metrics` shows.
+    pub metrics: Arc<Metrics>,
     /// Settings.
     pub config: Config,
     /// The backing services (for readiness and shutdown).
@@ -48,6 +51,7 @@ impl AppState {
         node: NodeId,
         config: Config,
         storage: Arc<Storage>,
+        metrics: Arc<Metrics>,
         sockets_stop: CancellationToken,
         sockets: TaskTracker,
     ) -> Self {
@@ -59,6 +63,7 @@ impl AppState {
             node,
             limiter: RateLimiter::per_second(config.send_rate_per_sec),
             login_throttle: LoginThrottle::default(),
+            metrics,
             config,
             storage,
             sockets_stop,

@@ -22,6 +22,20 @@ pub struct Delivery {
     pub for_feed: bool,
 }
 
+impl Delivery {
+    /// The `type` of its frame, for metrics.
+    pub fn frame_type(&self) -> &'static str {
+        match self.event.kind {
+            ChatEventKind::MessageCreated { .. } => "MessageCreated",
+            ChatEventKind::MessageUpdated { .. } => "MessageUpdated",
+            ChatEventKind::MessageDeleted { .. } => "MessageDeleted",
+            ChatEventKind::Read { .. } => "read",
+            ChatEventKind::Typing { .. } => "typing",
+            ChatEventKind::PresenceChanged => "presence",
+        }
+    }
+}
+
 /// Reads chat streams for the hub.
 pub struct ChatSource {
     stream: Arc<dyn ChatStream>,

@@ -1,6 +1,8 @@
 //! The loop that runs the core persister until shutdown, then drains what is queued.
 
+use crate::metrics::Metrics;
 use messenger_core::services::Persister;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -10,12 +12,17 @@ const BLOCK: Duration = Duration::from_secs(1);
 const DRAIN_FOR: Duration = Duration::from_secs(10);
 
 /// Commits batches until `stop` is cancelled, then commits what is still queued.
-pub async fn run(persister: Persister, stop: CancellationToken) {
+pub async fn run(persister: Persister, metrics: Arc<Metrics>, stop: CancellationToken) {
     loop {
         let result = tokio::select! {
             _ = stop.cancelled() => break,
             r = persister.persist_batch(Some(BLOCK)) => r,
         };
+        if let Ok(n) = result {
+            if n > 0 {
+                metrics.persist_batch_size.observe(n as f64);
+            }
+        }
         if let Err(err) = result {
             tracing::error!(error = %err, "persisting failed; retrying");
             tokio::select! {

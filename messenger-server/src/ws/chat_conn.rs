@@ -54,7 +54,7 @@ pub async fn run(
         user = session.user_id.0,
         chat = chat.0
     );
-    let (out, inbox) = Outbox::split(socket, Duration::from_secs(state.config.write_timeout_secs));
+    let (out, inbox) = Outbox::split(socket, &state, "chat");
     let key = SocketKey {
         node: state.node.clone(),
         conn,
@@ -154,7 +154,7 @@ impl ChatConn {
             online: online.into_iter().map(UserId::get).collect(),
         }
         .to_json();
-        if self.out.text(&presence).await.is_err() {
+        if self.out.serialised("presence", &presence).await.is_err() {
             return None;
         }
         self.last_presence = Some(presence);
@@ -252,12 +252,15 @@ impl ChatConn {
             }
             self.last_presence = Some(d.frame.clone());
         }
-        self.out.text(&d.frame).await
+        self.out.serialised(d.frame_type(), &d.frame).await
     }
 
     async fn ack(&mut self, notice: CommitNotice) -> Result<(), Closed> {
         // Also after an `unavailable` for it: the late commit still deserves its ack.
-        self.awaiting.remove(&notice.seq);
+        if let Some((_, since)) = self.awaiting.remove(&notice.seq) {
+            let waited = since.elapsed().as_secs_f64();
+            self.state.metrics.ack_latency.observe(waited);
+        }
         self.settled(notice.client_id, notice.outcome).await
     }
 
@@ -315,8 +318,12 @@ impl ChatConn {
     async fn on_frame(&mut self, text: &str) -> Result<(), Closed> {
         let frame = match decode_client_frame(text) {
             Ok(frame) => frame,
-            Err(e) => return self.out.error(e.client_id, &e.error).await,
+            Err(e) => {
+                self.state.metrics.frame(true, "invalid");
+                return self.out.error(e.client_id, &e.error).await;
+            }
         };
+        self.state.metrics.frame(true, frame.type_name());
         let state = self.state.clone();
         let services = &state.services;
         match frame {

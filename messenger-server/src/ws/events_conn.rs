@@ -30,7 +30,7 @@ struct EventsConn {
 pub async fn run(state: SharedState, socket: WebSocketStream, session: Session) {
     let conn = state.next_conn_id();
     let span = tracing::info_span!("events_socket", conn = conn.0, user = session.user_id.0);
-    let (out, inbox) = Outbox::split(socket, Duration::from_secs(state.config.write_timeout_secs));
+    let (out, inbox) = Outbox::split(socket, &state, "events");
     let key = SocketKey {
         node: state.node.clone(),
         conn,
@@ -194,7 +194,7 @@ impl EventsConn {
             Ok(backlog) => {
                 for d in backlog {
                     if d.for_feed {
-                        self.out.text(&d.frame).await?;
+                        self.out.serialised(d.frame_type(), &d.frame).await?;
                     }
                 }
                 Ok(())
@@ -208,7 +208,9 @@ impl EventsConn {
 
     async fn deliver(&mut self, d: &Arc<Delivery>) -> Result<(), Closed> {
         match self.chats.get(&d.event.chat_id) {
-            Some(skip) if d.event.seq.get() > *skip && d.for_feed => self.out.text(&d.frame).await,
+            Some(skip) if d.event.seq.get() > *skip && d.for_feed => {
+                self.out.serialised(d.frame_type(), &d.frame).await
+            }
             _ => Ok(()),
         }
     }

@@ -37,6 +37,22 @@ pub enum ClientFrame {
     },
 }
 
+impl ClientFrame {
+    /// The frame's `type`, for metrics.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientFrame::Change { change, .. } => match change {
+                Change::Create { .. } => "MessageCreated",
+                Change::Update { .. } => "MessageUpdated",
+                Change::Delete { .. } => "MessageDeleted",
+            },
+            ClientFrame::LoadMore { .. } => "load_more",
+            ClientFrame::Typing => "typing",
+            ClientFrame::Read { .. } => "read",
+        }
+    }
+}
+
 /// A frame that could not be accepted, with the `client_id` it carried (if any could be read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameError {
@@ -248,6 +264,25 @@ pub enum ServerFrame {
 
 impl ServerFrame {
     /// The JSON text, made once and shared.
+    /// The frame's `type`, for metrics.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ServerFrame::History { .. } => "history",
+            ServerFrame::Presence { .. } => "presence",
+            ServerFrame::Ack { .. } => "ack",
+            ServerFrame::MessageCreated { .. } => "MessageCreated",
+            ServerFrame::MessageUpdated { .. } => "MessageUpdated",
+            ServerFrame::MessageDeleted { .. } => "MessageDeleted",
+            ServerFrame::Read { .. } => "read",
+            ServerFrame::Typing { .. } => "typing",
+            ServerFrame::Error { .. } => "error",
+            ServerFrame::Ready { .. } => "ready",
+            ServerFrame::ChatCreated { .. } => "ChatCreated",
+            ServerFrame::ChatUpdated { .. } => "ChatUpdated",
+            ServerFrame::ChatDeleted { .. } => "ChatDeleted",
+        }
+    }
+
     pub fn to_json(&self) -> Arc<str> {
         serde_json::to_string(self)
             .expect("server frames hold only strings, numbers and lists")

@@ -1,12 +1,14 @@
 //! What both socket kinds share: writing frames, pings, close codes, and the loop's inputs.
 
 use super::frames::ServerFrame;
+use crate::metrics::{Kind, Metrics};
 use crate::state::AppState;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use messenger_core::ports::SocketKey;
 use messenger_core::{ChatId, CoreError};
 use poem::web::websocket::{CloseCode, Message, WebSocketStream};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
@@ -72,6 +74,9 @@ pub struct Outbox {
     write_timeout: Duration,
     /// A write missed its deadline.
     stalled: bool,
+    metrics: Arc<Metrics>,
+    /// `chat` or `events`.
+    kind: &'static str,
 }
 
 /// Why a socket's loop ended.
@@ -79,15 +84,24 @@ pub type Closed = ();
 
 impl Outbox {
     /// Splits a socket into its writing half and its reading half.
+    /// Counts the socket open (as a `kind` socket) until [`Outbox::close`].
     pub fn split(
         socket: WebSocketStream,
-        write_timeout: Duration,
+        state: &AppState,
+        kind: &'static str,
     ) -> (Outbox, SplitStream<WebSocketStream>) {
         let (sink, stream) = socket.split();
+        state
+            .metrics
+            .open_sockets
+            .get_or_create(&Kind { kind })
+            .inc();
         let out = Outbox {
             sink,
-            write_timeout,
+            write_timeout: Duration::from_secs(state.config.write_timeout_secs),
             stalled: false,
+            metrics: state.metrics.clone(),
+            kind,
         };
         (out, stream)
     }
@@ -104,13 +118,20 @@ impl Outbox {
     }
 
     /// Sends one text frame; `Err` if the peer is gone or stopped reading.
-    pub async fn text(&mut self, text: &str) -> Result<(), Closed> {
+    async fn text(&mut self, text: &str) -> Result<(), Closed> {
         self.send(Message::Text(text.to_owned())).await
     }
 
     /// Sends a server frame.
     pub async fn frame(&mut self, frame: &ServerFrame) -> Result<(), Closed> {
+        self.metrics.frame(false, frame.type_name());
         self.text(&frame.to_json()).await
+    }
+
+    /// Sends an already serialised frame of type `kind`.
+    pub async fn serialised(&mut self, kind: &'static str, text: &str) -> Result<(), Closed> {
+        self.metrics.frame(false, kind);
+        self.text(text).await
     }
 
     /// Sends an error frame; the socket stays open.
@@ -119,6 +140,7 @@ impl Outbox {
         client_id: Option<String>,
         err: &CoreError,
     ) -> Result<(), Closed> {
+        self.metrics.error(err.code(), "ws");
         self.frame(&ServerFrame::error(client_id, err)).await
     }
 
@@ -131,6 +153,11 @@ impl Outbox {
     /// Sends a close frame with `code` and ends the socket (dropping it after [`CLOSE_WAIT`]
     /// if the peer's buffers have no room even for that).
     pub async fn close(mut self, code: u16, reason: &str) {
+        let kind = Kind { kind: self.kind };
+        self.metrics.open_sockets.get_or_create(&kind).dec();
+        if code == CLOSE_SLOW {
+            self.metrics.slow_closes.inc();
+        }
         let frame = Message::Close(Some((CloseCode::from(code), reason.to_owned())));
         let _ = tokio::time::timeout(CLOSE_WAIT, async {
             let _ = self.sink.send(frame).await;
