@@ -195,6 +195,16 @@ async fn killing_a_node_mid_load_loses_no_acknowledged_or_delivered_message() {
         "delivered but not stored: {missing_seen:?}"
     );
 
+    // A reader catching up with ?after= gets exactly the stored history: all of it, once, in order.
+    let (_reader, page) = node2.open_chat_after(&ben, chat, 0).await;
+    let replayed: Vec<i64> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(replayed, stored, "?after=0 replays the stored history");
+
     // The node comes back and serves the same chat.
     let node1 = ChildServer::start(&backend).await;
     let again = node1.client();

@@ -112,6 +112,28 @@ async fn redis_down_means_unavailable_and_service_resumes_without_a_restart() {
     assert_eq!(ben_ws.next_of("MessageCreated").await["message"], after);
     let http = app.send(&ann, chat, "http after").await;
     assert_eq!(ben_ws.next_of("MessageCreated").await["message"], http);
+    assert_after_replays_history(&app, &ben, chat).await;
+}
+
+/// A reader reconnecting with `?after=0` gets what `GET` history holds: every committed
+/// message, once, in order.
+async fn assert_after_replays_history(app: &TestApp, reader: &common::TestUser, chat: i64) {
+    let (status, page) = app
+        .get(&format!("/chats/{chat}/messages?limit=100"), &reader.token)
+        .await;
+    assert_eq!(status.as_u16(), 200, "{page}");
+    let (_ws, replay) = app.open_chat_after(reader, chat, 0).await;
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["message_id"].as_i64().expect("id"))
+            .collect()
+    };
+    let stored = ids(&page);
+    assert!(stored.windows(2).all(|w| w[0] < w[1]), "{stored:?}");
+    assert_eq!(ids(&replay), stored, "?after=0 replays the stored history");
 }
 
 #[tokio::test]
@@ -175,4 +197,5 @@ async fn postgres_down_means_unavailable_and_service_resumes_without_a_restart()
         .map(|m| m["text"].as_str().unwrap())
         .collect();
     assert_eq!(texts, ["while down", "after"]);
+    assert_after_replays_history(&app, &ben, chat).await;
 }
