@@ -2,9 +2,10 @@
 //! that the in-memory adapters and the Postgres/Redis ones cannot drift apart.
 //!
 //! Each port has a macro that expands to one `#[tokio::test]` per case, given an expression
-//! that builds a fresh, empty implementation (it may `.await`):
+//! that builds a fresh, empty implementation (it may `.await`); the adapters' own test
+//! modules do exactly this, for every port:
 //!
-//! ```ignore
+//! ```text
 //! #[cfg(test)]
 //! mod tests {
 //!     messenger_core::message_store_contract!(super::MemoryMessageStore::default());
