@@ -181,6 +181,21 @@ export async function signUp(page, who) {
   await assertText(page.getByTestId('me-name'), who.username);
 }
 
+/**
+ * People who each signed up through the page, in a browser context of their own, in order:
+ * `[person, identity]` pairs. A spec is a name (`'ann'`), or `{ name, label, options }` to open
+ * the person with `person(label, options)` (a viewport, a base URL through a proxy).
+ */
+export async function signedUpPeople(person, specs) {
+  const people = [];
+  for (const spec of specs) {
+    const { name, label = name, options } = typeof spec === 'string' ? { name: spec } : spec;
+    people.push([await person(label, options), newIdentity(name)]);
+  }
+  for (const [p, who] of people) await signUp(p.page, who);
+  return people;
+}
+
 /** Registers over HTTP (for people who never open a browser in a test). */
 export async function apiRegister(baseUrl, who) {
   const res = await fetch(`${baseUrl}/register`, {

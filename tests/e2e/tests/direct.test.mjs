@@ -9,12 +9,11 @@ import {
   messageFromPeople,
   messageLocator,
   messageTexts,
-  newIdentity,
   openChat,
   recordStates,
   savedMessage,
   send,
-  signUp,
+  signedUpPeople,
   tokenOf,
   until,
 } from '../lib/harness.mjs';
@@ -23,12 +22,7 @@ const { scenario } = e2eSuite();
 
 /** Two signed-up people; `a` has written to `b` from the people page and `b` has opened the chat. */
 async function twoInAChat(person, first = 'Hello there') {
-  const a = await person('ann');
-  const b = await person('ben');
-  const ia = newIdentity('ann');
-  const ib = newIdentity('ben');
-  await signUp(a.page, ia);
-  await signUp(b.page, ib);
+  const [[a, ia], [b, ib]] = await signedUpPeople(person, ['ann', 'ben']);
   await messageFromPeople(a.page, ib.username, first);
   await openChat(b.page, ia.username);
   await messageLocator(b.page, first).waitFor();
@@ -36,12 +30,7 @@ async function twoInAChat(person, first = 'Hello there') {
 }
 
 scenario('two people: the chat appears live, messages arrive both ways, pending then saved', async ({ person }) => {
-  const a = await person('ann');
-  const b = await person('ben');
-  const ia = newIdentity('ann');
-  const ib = newIdentity('ben');
-  await signUp(a.page, ia);
-  await signUp(b.page, ib);
+  const [[a, ia], [b, ib]] = await signedUpPeople(person, ['ann', 'ben']);
 
   // Ben has no chats yet.
   await b.page.getByTestId('chat-list-empty').waitFor();

@@ -2,18 +2,12 @@
 // remove, leave, delete) are seen live by the others.
 
 import assert from 'node:assert/strict';
-import { assertText, e2eSuite, messageLocator, messageTexts, newIdentity, openChat, send, signUp } from '../lib/harness.mjs';
+import { assertText, e2eSuite, messageLocator, messageTexts, openChat, send, signedUpPeople } from '../lib/harness.mjs';
 
 const { scenario } = e2eSuite();
 
 async function three(person) {
-  const a = await person('ann');
-  const b = await person('ben');
-  const c = await person('cat');
-  const ia = newIdentity('ann');
-  const ib = newIdentity('ben');
-  const ic = newIdentity('cat');
-  await Promise.all([signUp(a.page, ia), signUp(b.page, ib), signUp(c.page, ic)]);
+  const [[a, ia], [b, ib], [c, ic]] = await signedUpPeople(person, ['ann', 'ben', 'cat']);
   return { a, b, c, ia, ib, ic };
 }
 

@@ -1,7 +1,7 @@
 // Phone width (375×740): the chat list and the conversation are separate views, with a back button.
 
 import assert from 'node:assert/strict';
-import { assertText, e2eSuite, messageFromPeople, messageLocator, newIdentity, send, signUp } from '../lib/harness.mjs';
+import { assertText, e2eSuite, messageFromPeople, messageLocator, send, signedUpPeople } from '../lib/harness.mjs';
 
 const { scenario } = e2eSuite();
 const PHONE = { width: 375, height: 740 };
@@ -15,12 +15,10 @@ async function noHorizontalScroll(page) {
 }
 
 scenario('phone width: list and conversation are separate views with a back button', async ({ person }) => {
-  const a = await person('ann (phone)', { viewport: PHONE });
-  const b = await person('ben');
-  const ia = newIdentity('ann');
-  const ib = newIdentity('ben');
-  await signUp(a.page, ia);
-  await signUp(b.page, ib);
+  const [[a, ia], [b, ib]] = await signedUpPeople(person, [
+    { name: 'ann', label: 'ann (phone)', options: { viewport: PHONE } },
+    'ben',
+  ]);
   await messageFromPeople(b.page, ia.username, 'Hello from a big screen');
   await send(b.page, 'A longer message, to see that it wraps nicely inside its bubble on a narrow phone screen without overflowing.');
 

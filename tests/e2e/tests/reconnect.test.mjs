@@ -9,11 +9,10 @@ import {
   messageFromPeople,
   messageLocator,
   messageTexts,
-  newIdentity,
   openChat,
   savedMessage,
   send,
-  signUp,
+  signedUpPeople,
   startProxy,
 } from '../lib/harness.mjs';
 
@@ -22,12 +21,10 @@ const { scenario } = e2eSuite();
 scenario('a dropped socket catches up on what was sent meanwhile', async ({ server, person }) => {
   const proxy = await startProxy(server.port);
   try {
-    const a = await person('ann (through the proxy)', { baseUrl: proxy.url });
-    const b = await person('ben');
-    const ia = newIdentity('ann');
-    const ib = newIdentity('ben');
-    await signUp(a.page, ia);
-    await signUp(b.page, ib);
+    const [[a, ia], [b, ib]] = await signedUpPeople(person, [
+      { name: 'ann', label: 'ann (through the proxy)', options: { baseUrl: proxy.url } },
+      'ben',
+    ]);
     const sockets = [];
     a.page.on('websocket', (ws) => sockets.push(ws.url()));
 
@@ -83,12 +80,10 @@ scenario('a dropped socket catches up on what was sent meanwhile', async ({ serv
 scenario('the chat list catches up after a drop (new chat created while offline)', async ({ server, person }) => {
   const proxy = await startProxy(server.port);
   try {
-    const a = await person('ann (through the proxy)', { baseUrl: proxy.url });
-    const b = await person('ben');
-    const ia = newIdentity('ann');
-    const ib = newIdentity('ben');
-    await signUp(a.page, ia);
-    await signUp(b.page, ib);
+    const [[a, ia], [b, ib]] = await signedUpPeople(person, [
+      { name: 'ann', label: 'ann (through the proxy)', options: { baseUrl: proxy.url } },
+      'ben',
+    ]);
     await a.page.getByTestId('chat-list-empty').waitFor();
 
     proxy.cut();
