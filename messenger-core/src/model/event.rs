@@ -66,6 +66,16 @@ impl ChatEventKind {
         )
     }
 
+    /// The message a message event is about.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            ChatEventKind::MessageCreated { message, .. }
+            | ChatEventKind::MessageUpdated { message, .. }
+            | ChatEventKind::MessageDeleted { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
     /// The `client_id` carried by a message event.
     pub fn client_id(&self) -> Option<&str> {
         match self {

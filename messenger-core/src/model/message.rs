@@ -80,12 +80,6 @@ pub fn news_after_page<T>(
     backlog: Vec<T>,
     kind: impl Fn(&T) -> &ChatEventKind,
 ) -> Vec<T> {
-    let message_of = |k: &ChatEventKind| match k {
-        ChatEventKind::MessageCreated { message, .. }
-        | ChatEventKind::MessageUpdated { message, .. }
-        | ChatEventKind::MessageDeleted { message, .. } => Some(message.id),
-        _ => None,
-    };
     let vanished: Vec<MessageId> = backlog
         .iter()
         .filter_map(|t| match kind(t) {
@@ -99,7 +93,7 @@ pub fn news_after_page<T>(
         .into_iter()
         .filter(|t| {
             let k = kind(t);
-            !page.already_shows(k) && !message_of(k).is_some_and(|id| vanished.contains(&id))
+            !page.already_shows(k) && !k.message().is_some_and(|m| vanished.contains(&m.id))
         })
         .collect()
 }
@@ -120,23 +114,32 @@ mod tests {
         }
     }
 
+    fn created(message: Message) -> ChatEventKind {
+        ChatEventKind::MessageCreated {
+            message,
+            client_id: None,
+        }
+    }
+
+    fn updated(message: Message) -> ChatEventKind {
+        ChatEventKind::MessageUpdated {
+            message,
+            client_id: None,
+        }
+    }
+
+    fn deleted(message: Message) -> ChatEventKind {
+        ChatEventKind::MessageDeleted {
+            message,
+            client_id: None,
+        }
+    }
+
     #[test]
     fn a_page_already_shows_what_happened_inside_its_range_and_nothing_else() {
         let page = Page {
             messages: vec![message(10, "a", false), message(12, "b edited", true)],
             has_more: false,
-        };
-        let created = |m| ChatEventKind::MessageCreated {
-            message: m,
-            client_id: None,
-        };
-        let updated = |m| ChatEventKind::MessageUpdated {
-            message: m,
-            client_id: None,
-        };
-        let deleted = |m| ChatEventKind::MessageDeleted {
-            message: m,
-            client_id: None,
         };
 
         assert!(page.already_shows(&created(message(10, "a", false))));
@@ -179,18 +182,6 @@ mod tests {
         let page = Page {
             messages: vec![message(10, "a edited", true)],
             has_more: false,
-        };
-        let created = |m| ChatEventKind::MessageCreated {
-            message: m,
-            client_id: None,
-        };
-        let updated = |m| ChatEventKind::MessageUpdated {
-            message: m,
-            client_id: None,
-        };
-        let deleted = |m| ChatEventKind::MessageDeleted {
-            message: m,
-            client_id: None,
         };
         let backlog = vec![
             updated(message(10, "a edited", true)),
