@@ -17,23 +17,11 @@ pub struct Delivery {
     pub event: ChatEvent,
     /// The frame for every connection except the origin (which gets an `ack` instead).
     pub frame: Arc<str>,
+    /// The frame's `type` (for metrics).
+    pub frame_type: &'static str,
     /// Whether `/events` feeds carry it too (message events and read receipts do; typing and
     /// presence are for `/chat/{id}` sockets only).
     pub for_feed: bool,
-}
-
-impl Delivery {
-    /// The `type` of its frame, for metrics.
-    pub fn frame_type(&self) -> &'static str {
-        match self.event.kind {
-            ChatEventKind::MessageCreated { .. } => "MessageCreated",
-            ChatEventKind::MessageUpdated { .. } => "MessageUpdated",
-            ChatEventKind::MessageDeleted { .. } => "MessageDeleted",
-            ChatEventKind::Read { .. } => "read",
-            ChatEventKind::Typing { .. } => "typing",
-            ChatEventKind::PresenceChanged => "presence",
-        }
-    }
 }
 
 /// Reads chat streams for the hub.
@@ -64,11 +52,11 @@ impl ChatSource {
                     .map(UserId::get)
                     .collect(),
             },
-        }
-        .to_json();
+        };
         Ok(Delivery {
             event,
-            frame,
+            frame: frame.to_json(),
+            frame_type: frame.type_name(),
             for_feed,
         })
     }

@@ -252,7 +252,7 @@ impl ChatConn {
             }
             self.last_presence = Some(d.frame.clone());
         }
-        self.out.serialised(d.frame_type(), &d.frame).await
+        self.out.serialised(d.frame_type, &d.frame).await
     }
 
     async fn ack(&mut self, notice: CommitNotice) -> Result<(), Closed> {

@@ -194,7 +194,7 @@ impl EventsConn {
             Ok(backlog) => {
                 for d in backlog {
                     if d.for_feed {
-                        self.out.serialised(d.frame_type(), &d.frame).await?;
+                        self.out.serialised(d.frame_type, &d.frame).await?;
                     }
                 }
                 Ok(())
@@ -209,7 +209,7 @@ impl EventsConn {
     async fn deliver(&mut self, d: &Arc<Delivery>) -> Result<(), Closed> {
         match self.chats.get(&d.event.chat_id) {
             Some(skip) if d.event.seq.get() > *skip && d.for_feed => {
-                self.out.serialised(d.frame_type(), &d.frame).await
+                self.out.serialised(d.frame_type, &d.frame).await
             }
             _ => Ok(()),
         }
