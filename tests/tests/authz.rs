@@ -10,9 +10,7 @@
 
 mod common;
 
-use common::{
-    shared_backend, spawn_app, spawn_app_with, spawn_configured, TestApp, TestUser, WAIT,
-};
+use common::{shared_backend, spawn_app, spawn_app_with, spawn_on, TestApp, TestUser, WAIT};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use messenger_server::Config;
 use reqwest::{Method, StatusCode};
@@ -1298,16 +1296,8 @@ async fn on_every_node_a_revoked_token_and_a_stranger_are_refused() {
         return;
     }
     let backend = shared_backend().await;
-    let node_a = spawn_configured(Config {
-        backend: backend.clone(),
-        ..Config::for_tests()
-    })
-    .await;
-    let node_b = spawn_configured(Config {
-        backend,
-        ..Config::for_tests()
-    })
-    .await;
+    let node_a = spawn_on(&backend).await;
+    let node_b = spawn_on(&backend).await;
     let vera = node_a.register("vera").await;
     let fred = node_a.register("fred").await;
     let mallory = node_a.register("mallory").await;

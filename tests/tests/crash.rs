@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{shared_backend, spawn_configured, ChildServer};
+use common::{shared_backend, spawn_on, ChildServer};
 use messenger_server::config::Backend;
-use messenger_server::Config;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -71,11 +70,7 @@ async fn history_texts(app: &common::TestApp, token: &str, chat: i64) -> Vec<Str
 async fn killing_a_node_mid_load_loses_no_acknowledged_or_delivered_message() {
     let backend = shared_backend().await;
     let node1 = ChildServer::start(&backend).await;
-    let node2 = spawn_configured(Config {
-        backend: backend.clone(),
-        ..Config::for_tests()
-    })
-    .await;
+    let node2 = spawn_on(&backend).await;
     let via1 = node1.client();
     let ann = via1.register("ann").await;
     let ben = via1.register("ben").await;

@@ -5,15 +5,14 @@
 
 mod common;
 
-use common::{on_postgres_redis, server_binary, shared_backend, WAIT};
+use common::{on_postgres_redis, server_command, shared_backend, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use messenger_server::config::Backend;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -54,30 +53,9 @@ fn capture(
 
 impl LoggedServer {
     async fn start(backend: &Backend) -> LoggedServer {
-        let mut cmd = Command::new(server_binary());
-        cmd.env("MESSENGER_ADDR", "127.0.0.1:0")
-            .env("JWT_SECRET", JWT_SECRET)
-            .env("MESSENGER_SEND_RATE", "1000")
-            .env("RUST_LOG", LOG_FILTER)
-            .env("NO_COLOR", "1")
-            .env_remove("DATABASE_URL")
-            .env_remove("REDIS_URL")
-            .env_remove("REDIS_PREFIX")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Backend::PostgresRedis {
-            database_url,
-            redis_url,
-            redis_prefix,
-        } = backend
-        {
-            cmd.env("DATABASE_URL", database_url.expose())
-                .env("REDIS_URL", redis_url.expose())
-                .env("REDIS_PREFIX", redis_prefix);
-        }
-        let mut child = cmd.spawn().expect("the server starts");
+        let mut child = server_command(backend, JWT_SECRET, LOG_FILTER)
+            .spawn()
+            .expect("the server starts");
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let readers = vec![

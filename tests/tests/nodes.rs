@@ -3,23 +3,14 @@
 
 mod common;
 
-use common::{shared_backend, spawn_configured};
-use messenger_server::Config;
+use common::{shared_backend, spawn_on};
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn two_nodes_serve_one_set_of_chats() {
     let backend = shared_backend().await;
-    let node_a = spawn_configured(Config {
-        backend: backend.clone(),
-        ..Config::for_tests()
-    })
-    .await;
-    let node_b = spawn_configured(Config {
-        backend,
-        ..Config::for_tests()
-    })
-    .await;
+    let node_a = spawn_on(&backend).await;
+    let node_b = spawn_on(&backend).await;
 
     // Registered on A, signed in and found on B.
     let ann = node_a.register("ann").await;

@@ -4,9 +4,8 @@
 mod common;
 
 use common::proxy::Proxy;
-use common::{shared_backend, spawn_configured, TestApp};
+use common::{shared_backend, spawn_on, TestApp};
 use messenger_server::config::{Backend, Secret};
-use messenger_server::Config;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -47,11 +46,7 @@ async fn proxied_app() -> (TestApp, Proxy, Proxy) {
         redis_url: Secret::new(via(redis_url.expose(), redis.addr)),
         redis_prefix,
     };
-    let app = spawn_configured(Config {
-        backend,
-        ..Config::for_tests()
-    })
-    .await;
+    let app = spawn_on(&backend).await;
     (app, pg, redis)
 }
 

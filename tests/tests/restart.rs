@@ -8,9 +8,8 @@
 mod common;
 
 use common::private_services::{PrivatePostgres, PrivateRedis};
-use common::{on_postgres_redis, spawn_configured, TestApp, TestUser, Ws};
+use common::{on_postgres_redis, spawn_on, TestApp, TestUser, Ws};
 use messenger_server::config::{Backend, Secret};
-use messenger_server::Config;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -294,11 +293,7 @@ async fn restarting_redis_while_a_client_sends_loses_and_duplicates_nothing() {
         redis_url: Secret::new(redis.url()),
         redis_prefix: "restart".into(),
     };
-    let app = spawn_configured(Config {
-        backend,
-        ..Config::for_tests()
-    })
-    .await;
+    let app = spawn_on(&backend).await;
     let redis = Mutex::new(&mut redis);
     restart_while_sending(
         &app,
@@ -321,10 +316,6 @@ async fn restarting_postgres_while_a_client_sends_loses_and_duplicates_nothing()
         redis_url: Secret::new(redis_url),
         redis_prefix: format!("restart-pg-{}", pg.port),
     };
-    let app = spawn_configured(Config {
-        backend,
-        ..Config::for_tests()
-    })
-    .await;
+    let app = spawn_on(&backend).await;
     restart_while_sending(&app, || pg.down(), || pg.up()).await;
 }

@@ -83,6 +83,15 @@ pub async fn spawn_configured(config: Config) -> TestApp {
     }
 }
 
+/// A server node on `backend` with the test settings; nodes on one backend form one service.
+pub async fn spawn_on(backend: &Backend) -> TestApp {
+    spawn_configured(Config {
+        backend: backend.clone(),
+        ..Config::for_tests()
+    })
+    .await
+}
+
 /// A unique phone number, so that users of parallel tests never clash.
 pub fn fresh_phone() -> String {
     let n = NEXT_PHONE.fetch_add(1, Ordering::Relaxed) + u64::from(std::process::id()) * 100_000;
@@ -426,6 +435,41 @@ pub fn server_binary() -> std::path::PathBuf {
     bin
 }
 
+/// The server binary on a free local port with `backend` (the environment's own
+/// `DATABASE_URL` / `REDIS_URL` never leak in), logging at `log_filter` without colours, its
+/// output piped and the process killed when dropped.
+pub fn server_command(
+    backend: &Backend,
+    jwt_secret: &str,
+    log_filter: &str,
+) -> tokio::process::Command {
+    use std::process::Stdio;
+    let mut cmd = tokio::process::Command::new(server_binary());
+    cmd.env("MESSENGER_ADDR", "127.0.0.1:0")
+        .env("JWT_SECRET", jwt_secret)
+        .env("MESSENGER_SEND_RATE", "1000")
+        .env("RUST_LOG", log_filter)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_PREFIX")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Backend::PostgresRedis {
+        database_url,
+        redis_url,
+        redis_prefix,
+    } = backend
+    {
+        cmd.env("DATABASE_URL", database_url.expose())
+            .env("REDIS_URL", redis_url.expose())
+            .env("REDIS_PREFIX", redis_prefix);
+    }
+    cmd
+}
+
 /// A server running as a child process (killed when dropped).
 pub struct ChildServer {
     pub addr: SocketAddr,
@@ -436,26 +480,9 @@ impl ChildServer {
     /// Starts the binary on a free port with `backend`, and waits for it to listen.
     pub async fn start(backend: &Backend) -> ChildServer {
         use tokio::io::AsyncBufReadExt;
-        let mut cmd = tokio::process::Command::new(server_binary());
-        cmd.env("MESSENGER_ADDR", "127.0.0.1:0")
-            .env("JWT_SECRET", "test-secret")
-            .env("MESSENGER_SEND_RATE", "1000")
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        if let Backend::PostgresRedis {
-            database_url,
-            redis_url,
-            redis_prefix,
-        } = backend
-        {
-            cmd.env("DATABASE_URL", database_url.expose())
-                .env("REDIS_URL", redis_url.expose())
-                .env("REDIS_PREFIX", redis_prefix);
-        }
-        let mut child = cmd.spawn().expect("server starts");
+        let mut child = server_command(backend, "test-secret", "info")
+            .spawn()
+            .expect("server starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
