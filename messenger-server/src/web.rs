@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use poem::http::{header, Method, StatusCode};
 use poem::web::{Data, Path};
-use poem::{handler, Endpoint, IntoResponse, Request, Response};
+use poem::{handler, Body, Endpoint, IntoResponse, Request, Response};
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -97,16 +97,17 @@ async fn serve(dir: Option<PathBuf>, name: &str) -> Response {
     let body = match dir {
         // Only names from ASSETS reach here, so the path cannot leave the folder.
         Some(dir) => match tokio::fs::read_to_string(dir.join(asset.name)).await {
-            Ok(text) => text,
+            Ok(text) => Body::from_string(text),
             Err(e) => {
                 tracing::warn!(
                     file = asset.name,
                     "MESSENGER_WEB_DIR: {e}; serving the embedded copy"
                 );
-                asset.body.to_owned()
+                Body::from(asset.body)
             }
         },
-        None => asset.body.to_owned(),
+        // The embedded copy is served as is, without copying it per request.
+        None => Body::from(asset.body),
     };
     Response::builder()
         .header(header::CONTENT_TYPE, asset.content_type)
