@@ -88,10 +88,12 @@ impl Application {
         let background_stop = CancellationToken::new();
         let background = TaskTracker::new();
         let acks = Arc::new(AckHub::new(node.clone()));
+        let metrics = Arc::new(Metrics::default());
         let chats_hub = Hub::new(
             Arc::new(ChatSource::new(
                 ports.stream.clone(),
                 services.presence.clone(),
+                metrics.clone(),
             )),
             CHAT_READERS,
             background_stop.clone(),
@@ -128,9 +130,9 @@ impl Application {
         };
         background.spawn(crate::realtime::maintenance::run(
             ports.clone(),
+            metrics.clone(),
             background_stop.clone(),
         ));
-        let metrics = Arc::new(Metrics::default());
         persister.spawn(persister_task::run(
             Persister::new(
                 &ports,

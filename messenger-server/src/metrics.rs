@@ -42,6 +42,14 @@ pub struct Metrics {
     pub slow_closes: Counter,
     /// Events committed per persister batch.
     pub persist_batch_size: Histogram,
+    /// Seconds one persister batch takes (claim, commit, acknowledge, notify).
+    pub persist_latency: Histogram,
+    /// Stream entries no persister has read yet, over all chats (from the last sweep).
+    pub persist_unread: Gauge,
+    /// Stream entries read by a persister and not yet acknowledged (from the last sweep).
+    pub persist_pending: Gauge,
+    /// Seconds from a message's creation to this node's hub reading it off the stream.
+    pub stream_lag: Histogram,
     /// Seconds from a socket's change to its `ack` (the commit to the message store included).
     pub ack_latency: Histogram,
 }
@@ -85,6 +93,30 @@ impl Default for Metrics {
             "Events committed per persister batch",
             persist_batch_size.clone(),
         );
+        let persist_latency = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
+        registry.register(
+            "persist_latency_seconds",
+            "One persister batch: claim, commit, acknowledge, notify",
+            persist_latency.clone(),
+        );
+        let persist_unread = Gauge::default();
+        registry.register(
+            "persist_unread",
+            "Stream entries no persister has read yet (the persist group's lag), at the last sweep",
+            persist_unread.clone(),
+        );
+        let persist_pending = Gauge::default();
+        registry.register(
+            "persist_pending",
+            "Stream entries read by a persister but not acknowledged, at the last sweep",
+            persist_pending.clone(),
+        );
+        let stream_lag = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
+        registry.register(
+            "stream_lag_seconds",
+            "From a message's creation to this node's hub reading it off the stream",
+            stream_lag.clone(),
+        );
         let ack_latency = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
         registry.register(
             "ack_latency_seconds",
@@ -99,6 +131,10 @@ impl Default for Metrics {
             errors,
             slow_closes,
             persist_batch_size,
+            persist_latency,
+            persist_unread,
+            persist_pending,
+            stream_lag,
             ack_latency,
         }
     }

@@ -29,13 +29,19 @@ fn sample(text: &str, name: &str) -> Option<f64> {
 }
 
 #[tokio::test]
-async fn metrics_count_sockets_frames_errors_acks_and_persisted_batches() {
+async fn metrics_count_sockets_frames_errors_acks_persisted_batches_and_stream_lag() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
     let ben = app.register("ben").await;
     let chat = app.create_group(&ann, "Team", &[&ben]).await;
     let (mut ws, _) = app.open_chat(&ann, chat).await;
+    let (mut bens, _) = app.open_chat(&ben, chat).await;
     ws.send_message("c1", "hello").await;
+    // Ben has it: the hub has read it off the stream.
+    assert_eq!(
+        bens.next_of("MessageCreated").await["message"]["text"],
+        "hello"
+    );
     ws.send_text("not json").await;
     assert_eq!(ws.next_of("error").await["code"], "invalid_input");
     let (status, _) = app.get("/chats/999999", &ann.token).await;
@@ -43,11 +49,12 @@ async fn metrics_count_sockets_frames_errors_acks_and_persisted_batches() {
 
     let text = scrape(&app).await;
     let expect = [
-        ("messenger_open_sockets{kind=\"chat\"}", 1.0),
+        ("messenger_open_sockets{kind=\"chat\"}", 2.0),
+        ("messenger_frames_out_total{kind=\"MessageCreated\"}", 1.0),
         ("messenger_frames_in_total{kind=\"MessageCreated\"}", 1.0),
         ("messenger_frames_in_total{kind=\"invalid\"}", 1.0),
         ("messenger_frames_out_total{kind=\"ack\"}", 1.0),
-        ("messenger_frames_out_total{kind=\"history\"}", 1.0),
+        ("messenger_frames_out_total{kind=\"history\"}", 2.0),
         (
             "messenger_errors_total{code=\"invalid_input\",via=\"ws\"}",
             1.0,
@@ -61,11 +68,22 @@ async fn metrics_count_sockets_frames_errors_acks_and_persisted_batches() {
     for (name, value) in expect {
         assert_eq!(sample(&text, name), Some(value), "{name} in:\n{text}");
     }
-    let batches = sample(&text, "messenger_persist_batch_size_count").unwrap_or(0.0);
-    assert!(batches >= 1.0, "no persisted batch counted:\n{text}");
+    for counted in [
+        "messenger_persist_batch_size_count",
+        "messenger_persist_latency_seconds_count",
+        "messenger_stream_lag_seconds_count",
+    ] {
+        let n = sample(&text, counted).unwrap_or(0.0);
+        assert!(n >= 1.0, "nothing counted in {counted}:\n{text}");
+    }
+    // The persisters' backlog, as the periodic sweep last saw it.
+    for gauge in ["messenger_persist_unread", "messenger_persist_pending"] {
+        assert!(sample(&text, gauge).is_some(), "no {gauge} in:\n{text}");
+    }
 
     // A closed socket leaves the gauge (once the server has noticed).
     ws.close().await;
+    bens.close().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let text = scrape(&app).await;

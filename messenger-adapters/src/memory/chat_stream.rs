@@ -2,7 +2,7 @@
 
 use super::{lock, look_or_wait};
 use async_trait::async_trait;
-use messenger_core::ports::ChatStream;
+use messenger_core::ports::{ChatStream, PersistBacklog};
 use messenger_core::{
     Appended, ChatEvent, ChatEventKind, ChatId, EventDraft, EventSeq, StoreError, UserId,
 };
@@ -189,6 +189,15 @@ impl ChatStream for MemoryChatStream {
             log.notify.notify_waiters();
         }
         Ok(())
+    }
+
+    /// Nothing is orphaned in one process (claims expire by themselves); reports the backlog.
+    async fn sweep(&self) -> Result<PersistBacklog, StoreError> {
+        let s = lock(&self.state);
+        Ok(PersistBacklog {
+            unread: s.unclaimed.len() as u64,
+            pending: s.claimed.len() as u64,
+        })
     }
 }
 

@@ -1,9 +1,12 @@
 //! Per-chat event streams in Redis.
 //!
 //! - Positions come from one counter (`INCR`), and an event is written with its position as
-//!   the entry id (`XADD key <seq>-0`), which Redis accepts only above the stream's newest id:
-//!   a writer that took a lower number after a concurrent writer took a higher one is refused
-//!   and takes a new number. So stream order is position order on every node.
+//!   the entry id (`XADD key <seq>-0`). On a single Redis one script takes the position,
+//!   appends and queues the chat for the persisters: one round trip per event. On a cluster
+//!   the counter lives in another slot than the stream, so the position is taken first; Redis
+//!   accepts an id only above the stream's newest, so a writer that took a lower number after
+//!   a concurrent writer took a higher one is refused and takes a new number. Either way
+//!   stream order is position order on every node.
 //! - The counter is seeded from the store's highest message id when Redis lost it.
 //! - Message events are persisted through the consumer group `persist` of each chat's stream.
 //!   A list of chats with new work wakes the persisters; a persister holds a short per-chat
@@ -13,12 +16,12 @@
 
 use super::codec::{decode_event, encode_event};
 use super::streams::{entries, seq_of, Entry};
-use super::{unavailable, Redis};
+use super::{id_of_lane_key, unavailable, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
-use messenger_core::ports::ChatStream;
-use messenger_core::{Appended, ChatEvent, ChatId, EventDraft, EventSeq, StoreError};
+use messenger_core::ports::{ChatStream, PersistBacklog};
+use messenger_core::{Appended, ChatEvent, ChatId, EventDraft, EventSeq, StoreError, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,18 +55,27 @@ const NEXT_SEQ: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('INCR', KEYS[1])";
 
+/// KEYS: stream, `client_id` mark (or the stream again), and on a single Redis the position
+/// counter and the persisters' list. ARGV: position ('' = take the next from the counter),
+/// whether to check the mark ('1'), the chat to queue for the persisters ('' = none), fields….
 const APPEND: &str = r"
 if ARGV[2] == '1' then
   local prev = redis.call('GET', KEYS[2])
   if prev then return {'dup', prev} end
 end
+local seq = ARGV[1]
+if seq == '' then
+  if redis.call('EXISTS', KEYS[3]) == 0 then return {'lost'} end
+  seq = string.format('%d', redis.call('INCR', KEYS[3]))
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XGROUP', 'CREATE', KEYS[1], 'persist', '0', 'MKSTREAM')
 end
-local ok = redis.pcall('XADD', KEYS[1], ARGV[1] .. '-0', unpack(ARGV, 3))
+local ok = redis.pcall('XADD', KEYS[1], seq .. '-0', unpack(ARGV, 4))
 if type(ok) == 'table' and ok.err then return {'retry', ok.err} end
-if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[1], 'EX', 86400) end
-return {'ok', ARGV[1]}";
+if ARGV[2] == '1' then redis.call('SET', KEYS[2], seq, 'EX', 86400) end
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[3]) end
+return {'ok', seq}";
 
 /// Raises the counter to at least ARGV[1] (Redis may come back from a restart behind the store).
 const RAISE: &str = r"
@@ -132,12 +144,17 @@ impl RedisChatStream {
     }
 
     fn stream_key(&self, chat: ChatId) -> String {
-        self.redis.key(&format!("chat:{{{}}}:events", chat.get()))
+        self.redis.lane_key("chat", chat.get(), "events")
     }
 
     fn lock_key(&self, chat: ChatId) -> String {
-        self.redis
-            .key(&format!("chat:{{{}}}:persist-lock", chat.get()))
+        self.redis.lane_key("chat", chat.get(), "persist-lock")
+    }
+
+    /// Marks a created message's `client_id` (idempotent sends); in the stream's slot.
+    fn client_id_key(&self, chat: ChatId, author: UserId, client_id: &str) -> String {
+        let rest = format!("client:{}:{client_id}", author.get());
+        self.redis.lane_key("chat", chat.get(), &rest)
     }
 
     fn dirty_key(&self) -> String {
@@ -148,31 +165,43 @@ impl RedisChatStream {
         self.redis.key("persist:chats")
     }
 
-    fn chat_of_key(&self, key: &str) -> Option<ChatId> {
-        let start = key.find('{')? + 1;
-        let end = key[start..].find('}')? + start;
-        key[start..end].parse().ok().map(ChatId)
+    fn seq_key(&self) -> String {
+        self.redis.key(super::SEQ_KEY)
     }
 
+    /// The next position, on a cluster (where it cannot be taken in the append's script).
     async fn next_seq(&self) -> Result<i64, StoreError> {
-        let pool = self.redis.pool();
-        let key = self.redis.key(super::SEQ_KEY);
         for _ in 0..3 {
-            let seq: i64 = pool
-                .eval(NEXT_SEQ, vec![key.clone()], Vec::<String>::new())
+            let seq: i64 = self
+                .redis
+                .pool()
+                .eval(NEXT_SEQ, vec![self.seq_key()], Vec::<String>::new())
                 .await
                 .map_err(unavailable)?;
             if seq > 0 {
                 return Ok(seq);
             }
-            // Redis lost the counter (restarted empty): start above what the store holds.
-            let floor = self.floor.seq_floor().await?;
-            let _: Value = pool
-                .set(&key, floor, None, Some(fred::types::SetOptions::NX), false)
-                .await
-                .map_err(unavailable)?;
+            self.seed_counter().await?;
         }
         Err(unavailable("could not seed the position counter"))
+    }
+
+    /// Redis lost the counter (restarted empty): start it above what the store holds.
+    async fn seed_counter(&self) -> Result<(), StoreError> {
+        let floor = self.floor.seq_floor().await?;
+        let _: Value = self
+            .redis
+            .pool()
+            .set(
+                self.seq_key(),
+                floor,
+                None,
+                Some(fred::types::SetOptions::NX),
+                false,
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     /// Keeps the position counter above every position the store holds.
@@ -301,14 +330,10 @@ impl RedisChatStream {
 impl ChatStream for RedisChatStream {
     async fn append(&self, chat: ChatId, draft: EventDraft) -> Result<Appended, StoreError> {
         let stream = self.stream_key(chat);
-        let dedup = draft.dedup_key().map(|(author, cid)| {
-            self.redis.key(&format!(
-                "chat:{{{}}}:client:{}:{cid}",
-                chat.get(),
-                author.get()
-            ))
-        });
-        let persisted = draft.kind.is_persisted();
+        let mark = draft
+            .dedup_key()
+            .map(|(author, cid)| self.client_id_key(chat, author, cid));
+        let queue_for_persisters = draft.kind.is_persisted();
         // Registered with the sweep before anything is appended, so that a node dying right
         // after its append still leaves the chat where the sweep looks.
         // Every chat, even one that only ever sees typing: the sweep also gets its ephemeral
@@ -330,30 +355,42 @@ impl ChatStream for RedisChatStream {
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(chat);
         }
+        let in_one_step = !self.redis.is_clustered();
+        let fields = encode_event(&draft.clone().into_event(chat, EventSeq(0)));
+        let mut keys = vec![stream.clone(), mark.clone().unwrap_or(stream)];
+        if in_one_step {
+            keys.extend([self.seq_key(), self.dirty_key()]);
+        }
         for _ in 0..20 {
-            let seq = self.next_seq().await?;
-            let event = draft.clone().into_event(chat, EventSeq(seq));
+            let position = if in_one_step {
+                String::new()
+            } else {
+                self.next_seq().await?.to_string()
+            };
+            let queued_here = in_one_step && queue_for_persisters;
             let mut args = vec![
-                seq.to_string(),
-                if dedup.is_some() { "1" } else { "0" }.to_owned(),
+                position,
+                if mark.is_some() { "1" } else { "0" }.to_owned(),
+                if queued_here {
+                    chat.get().to_string()
+                } else {
+                    String::new()
+                },
             ];
-            for (k, v) in encode_event(&event) {
-                args.push(k);
-                args.push(v);
+            for (k, v) in &fields {
+                args.push(k.clone());
+                args.push(v.clone());
             }
-            let keys = vec![
-                stream.clone(),
-                dedup.clone().unwrap_or_else(|| stream.clone()),
-            ];
             let reply: Vec<String> = self
                 .redis
                 .pool()
-                .eval(APPEND, keys, args)
+                .eval(APPEND, keys.clone(), args)
                 .await
                 .map_err(unavailable)?;
+            let number = |i: usize| reply.get(i).and_then(|p| p.parse().ok()).unwrap_or(0);
             match reply.first().map(String::as_str) {
                 Some("ok") => {
-                    if persisted {
+                    if queue_for_persisters && !queued_here {
                         let _: Value = self
                             .redis
                             .pool()
@@ -361,12 +398,10 @@ impl ChatStream for RedisChatStream {
                             .await
                             .map_err(unavailable)?;
                     }
-                    return Ok(Appended::New(event));
+                    return Ok(Appended::New(draft.into_event(chat, EventSeq(number(1)))));
                 }
-                Some("dup") => {
-                    let prev = reply.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-                    return Ok(Appended::Duplicate(EventSeq(prev)));
-                }
+                Some("dup") => return Ok(Appended::Duplicate(EventSeq(number(1)))),
+                Some("lost") => self.seed_counter().await?,
                 // Another writer got a higher position in first: take a new one.
                 _ => continue,
             }
@@ -405,7 +440,7 @@ impl ChatStream for RedisChatStream {
             .collect();
         let mut out = Vec::new();
         for (key, list) in self.redis.xread_streams(keys, ids, limit, block).await? {
-            let Some(chat) = self.chat_of_key(&key) else {
+            let Some(chat) = id_of_lane_key(&key).map(ChatId) else {
                 continue;
             };
             out.extend(list.iter().filter_map(|e| self.decode(chat, e)));
@@ -530,6 +565,14 @@ impl ChatStream for RedisChatStream {
         Ok(())
     }
 
+    fn read_lanes(&self) -> usize {
+        self.redis.read_lanes()
+    }
+
+    fn read_lane(&self, chat: ChatId) -> usize {
+        self.redis.read_lane(chat.get())
+    }
+
     async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
         self.known
             .lock()
@@ -547,30 +590,35 @@ impl ChatStream for RedisChatStream {
         Ok(())
     }
 
-    async fn sweep(&self) -> Result<(), StoreError> {
+    async fn sweep(&self) -> Result<PersistBacklog, StoreError> {
         self.raise_counter().await?;
         let pool = self.redis.pool();
         let chats: Vec<String> = pool.smembers(self.chats_key()).await.map_err(unavailable)?;
         let mut stale = Vec::new();
+        let mut backlog = PersistBacklog::default();
         for chat in chats.iter().filter_map(|c| c.parse().ok().map(ChatId)) {
             let info: Value = match pool.xinfo_groups(self.stream_key(chat)).await {
                 Ok(v) => v,
                 Err(_) => continue,
             };
-            if group_has_work(info) {
+            if let Some(work) = group_work(info) {
+                backlog.unread += work.unread;
+                backlog.pending += work.pending;
                 stale.push(chat);
             }
         }
-        self.requeue(&stale).await
+        self.requeue(&stale).await?;
+        Ok(backlog)
     }
 }
 
-/// Whether `XINFO GROUPS` shows entries of the persist group pending or not yet read.
-fn group_has_work(info: Value) -> bool {
+/// The persist group's work in one stream, from `XINFO GROUPS`: `None` when there is none.
+/// A `lag` Redis cannot tell (nil, after entries were deleted) counts as work, but as 0.
+fn group_work(info: Value) -> Option<PersistBacklog> {
     let Value::Array(groups) = info else {
-        return false;
+        return None;
     };
-    groups.into_iter().any(|g| {
+    groups.into_iter().find_map(|g| {
         let fields: HashMap<String, Value> = match g {
             Value::Array(flat) => flat
                 .chunks(2)
@@ -581,11 +629,24 @@ fn group_has_work(info: Value) -> bool {
                 .into_iter()
                 .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v)))
                 .collect(),
-            _ => return false,
+            _ => return None,
         };
-        let n = |k: &str| fields.get(k).and_then(Value::as_i64).unwrap_or(0);
-        fields.get("name").and_then(Value::as_string).as_deref() == Some(GROUP)
-            && (n("pending") > 0 || n("lag") > 0 || fields.get("lag").is_some_and(Value::is_null))
+        let n = |k: &str| {
+            fields
+                .get(k)
+                .and_then(Value::as_i64)
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(0)
+        };
+        if fields.get("name").and_then(Value::as_string).as_deref() != Some(GROUP) {
+            return None;
+        }
+        let work = PersistBacklog {
+            unread: n("lag"),
+            pending: n("pending"),
+        };
+        let unknown_lag = fields.get("lag").is_some_and(Value::is_null);
+        (work != PersistBacklog::default() || unknown_lag).then_some(work)
     })
 }
 

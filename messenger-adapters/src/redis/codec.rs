@@ -8,12 +8,13 @@ use std::collections::HashMap;
 
 /// The fields of a chat event: `type`, and the message's `message_id`, `chat_id`,
 /// `author_id`, `text`, `created_at` (and `edited_at`, `client_id`, the origin) or the
-/// `user_id` / `message_id` of a receipt.
+/// `user_id` / `message_id` of a receipt. A created message's id is its event's position (the
+/// entry id), so its fields do not depend on the position: a script can take the position
+/// from the counter in the same step as it appends.
 pub fn encode_event(event: &ChatEvent) -> Vec<(String, String)> {
     let mut f: Vec<(String, String)> = Vec::with_capacity(12);
     let mut put = |k: &str, v: String| f.push((k.to_owned(), v));
     let message = |put: &mut dyn FnMut(&str, String), m: &Message, cid: &Option<String>| {
-        put("message_id", m.id.get().to_string());
         put("chat_id", m.chat_id.get().to_string());
         put("author_id", m.author_id.get().to_string());
         put("text", m.text.clone());
@@ -38,6 +39,7 @@ pub fn encode_event(event: &ChatEvent) -> Vec<(String, String)> {
             client_id,
         } => {
             put("type", "MessageUpdated".into());
+            put("message_id", m.id.get().to_string());
             message(&mut put, m, client_id);
         }
         ChatEventKind::MessageDeleted {
@@ -45,6 +47,7 @@ pub fn encode_event(event: &ChatEvent) -> Vec<(String, String)> {
             client_id,
         } => {
             put("type", "MessageDeleted".into());
+            put("message_id", m.id.get().to_string());
             message(&mut put, m, client_id);
         }
         ChatEventKind::Read {
@@ -78,9 +81,9 @@ fn time(f: &HashMap<String, String>, k: &str) -> Option<Timestamp> {
 
 /// The chat event at `seq` of `chat` with these fields (`None` if they are not one).
 pub fn decode_event(chat: ChatId, seq: EventSeq, f: &HashMap<String, String>) -> Option<ChatEvent> {
-    let message = || -> Option<Message> {
+    let message = |id: Option<i64>| -> Option<Message> {
         Some(Message {
-            id: MessageId(int(f, "message_id")?),
+            id: MessageId(id?),
             chat_id: chat,
             author_id: UserId(int(f, "author_id")?),
             text: f.get("text")?.clone(),
@@ -91,15 +94,15 @@ pub fn decode_event(chat: ChatId, seq: EventSeq, f: &HashMap<String, String>) ->
     let client_id = f.get("client_id").cloned();
     let kind = match f.get("type")?.as_str() {
         "MessageCreated" => ChatEventKind::MessageCreated {
-            message: message()?,
+            message: message(Some(seq.get()))?,
             client_id,
         },
         "MessageUpdated" => ChatEventKind::MessageUpdated {
-            message: message()?,
+            message: message(int(f, "message_id"))?,
             client_id,
         },
         "MessageDeleted" => ChatEventKind::MessageDeleted {
-            message: message()?,
+            message: message(int(f, "message_id"))?,
             client_id,
         },
         "read" => ChatEventKind::Read {
@@ -213,7 +216,14 @@ mod tests {
                 kind,
             };
             let fields: HashMap<String, String> = encode_event(&e).into_iter().collect();
+            let created = matches!(e.kind, ChatEventKind::MessageCreated { .. });
             assert_eq!(decode_event(ChatId(3), EventSeq(9), &fields), Some(e));
+            if created {
+                assert!(
+                    !fields.contains_key("message_id"),
+                    "a created message's id is its position, not a field"
+                );
+            }
         }
         for f in [
             FeedEvent::ChatCreated {

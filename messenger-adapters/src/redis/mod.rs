@@ -2,10 +2,14 @@
 //! by the persisters through a consumer group), per-user feeds, online sets and token
 //! revocations, through fred.
 //!
-//! Every key of a chat carries the chat's hash tag (`chat:{42}:…`) and every key of a user the
-//! user's (`user:{7}:…`), so that the scripts touching several keys stay within one slot on a
-//! Redis Cluster. All keys start with a configurable prefix, so tests and deployments can share
-//! one Redis.
+//! On a Redis Cluster every command and script must keep to keys of one hash slot. The keys a
+//! script touches together carry one hash tag: a chat's stream, its persist lock and its
+//! `client_id` marks carry its read lane's (`chat:{l3}:42:events`), and a user's feed and its
+//! counter theirs (`user:{l7}:7:feed`). The lane tag, rather than the chat's own, lets one
+//! blocking `XREAD` wait on every stream of a lane: a node keeps one reader per lane, so its
+//! connections stay fixed however many chats it follows. Single-key structures (member sets,
+//! presence) carry the chat's or user's own tag and spread over the whole cluster.
+//! All keys start with a configurable prefix, so tests and deployments can share one Redis.
 
 mod chat_stream;
 mod codec;
@@ -26,6 +30,7 @@ pub use user_feed::RedisUserFeed;
 use fred::prelude::*;
 use fred::types::config::{Blocking, ReconnectPolicy};
 use messenger_core::StoreError;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
@@ -36,6 +41,7 @@ use tokio::sync::{mpsc, Mutex};
 pub struct Redis {
     pool: Pool,
     prefix: String,
+    clustered: bool,
     blocking_free: mpsc::UnboundedSender<Client>,
     blocking: Mutex<mpsc::UnboundedReceiver<Client>>,
     all_blocking: Vec<Client>,
@@ -46,8 +52,12 @@ pub(crate) const SEQ_KEY: &str = "seq:events";
 
 /// Connections in the ordinary pool.
 const POOL_SIZE: usize = 4;
-/// Dedicated clients for blocking reads (hub readers and the persister).
+/// Dedicated clients for blocking reads (hub readers and the persister) on a single Redis.
 const BLOCKING_CLIENTS: usize = 6;
+/// Read lanes: the hash tags streams are spread over (see the module's doc).
+pub(crate) const LANES: i64 = 8;
+/// On a cluster, each hub keeps a reader per lane (chats and feeds), plus the persister.
+const CLUSTER_BLOCKING_CLIENTS: usize = 2 * LANES as usize + 2;
 
 pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("redis: {e}"))
@@ -66,10 +76,16 @@ impl Redis {
             .build_pool(POOL_SIZE)
             .map_err(unavailable)?;
         init(&pool).await?;
+        let clustered = config.server.is_clustered();
         config.blocking = Blocking::Interrupt;
         let (blocking_free, rx) = mpsc::unbounded_channel();
         let mut all_blocking = Vec::new();
-        for _ in 0..BLOCKING_CLIENTS {
+        let blocking_clients = if clustered {
+            CLUSTER_BLOCKING_CLIENTS
+        } else {
+            BLOCKING_CLIENTS
+        };
+        for _ in 0..blocking_clients {
             let client = Builder::from_config(config.clone())
                 .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(30))
                 .with_connection_config(|c| c.connection_timeout = Duration::from_secs(3))
@@ -88,6 +104,7 @@ impl Redis {
         Ok(Arc::new(Redis {
             pool,
             prefix,
+            clustered,
             blocking_free,
             blocking: Mutex::new(rx),
             all_blocking,
@@ -102,6 +119,36 @@ impl Redis {
     /// `rest` with the deployment's prefix.
     pub fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
+    }
+
+    /// Whether this is a Redis Cluster (multi-key commands must stay within one slot).
+    pub fn is_clustered(&self) -> bool {
+        self.clustered
+    }
+
+    /// How many lanes blocking stream reads must be split into: one on a single Redis, where
+    /// one `XREAD` may wait on any keys; [`LANES`] on a cluster.
+    pub(crate) fn read_lanes(&self) -> usize {
+        if self.clustered {
+            LANES as usize
+        } else {
+            1
+        }
+    }
+
+    /// The read lane of the chat or user `id` (see [`Redis::read_lanes`]).
+    pub(crate) fn read_lane(&self, id: i64) -> usize {
+        if self.clustered {
+            lane_of(id) as usize
+        } else {
+            0
+        }
+    }
+
+    /// The key `{kind}:{l<lane>}:{id}:{rest}`, tagged with the lane of `id` (see the module's
+    /// doc); [`id_of_lane_key`] reads `id` back.
+    pub(crate) fn lane_key(&self, kind: &str, id: i64, rest: &str) -> String {
+        lane_key(&self.prefix, kind, id, rest)
     }
 
     /// Borrows a dedicated client for one blocking command. If the command's future is dropped
@@ -121,8 +168,48 @@ impl Redis {
     }
 
     /// `XREAD` of `keys` after `ids` (up to `count` each), on a blocking client when `block`
-    /// is given: the streams that had entries.
+    /// is given: the streams that had entries. On a cluster the keys are read per hash slot;
+    /// a blocking read is meant for the keys of one lane (one slot), and one that spans several
+    /// waits on the first slot's keys only, after finding the others empty.
     pub(crate) async fn xread_streams(
+        &self,
+        keys: Vec<String>,
+        ids: Vec<String>,
+        count: usize,
+        block: Option<Duration>,
+    ) -> Result<Vec<(String, Vec<streams::Entry>)>, StoreError> {
+        if !self.clustered {
+            return self.xread_once(keys, ids, count, block).await;
+        }
+        let mut by_slot: BTreeMap<u16, (Vec<String>, Vec<String>)> = BTreeMap::new();
+        for (key, id) in keys.into_iter().zip(ids) {
+            let group = by_slot
+                .entry(fred::util::redis_keyslot(key.as_bytes()))
+                .or_default();
+            group.0.push(key);
+            group.1.push(id);
+        }
+        let mut groups: Vec<_> = by_slot.into_values().collect();
+        let blocking_group = match (block, groups.len()) {
+            (Some(_), 1) => groups.pop(),
+            (Some(_), _) => Some(groups.remove(0)),
+            (None, _) => None,
+        };
+        let reads = groups
+            .into_iter()
+            .map(|(keys, ids)| self.xread_once(keys, ids, count, None));
+        let mut out = Vec::new();
+        for read in futures_util::future::join_all(reads).await {
+            out.extend(read?);
+        }
+        if let Some((keys, ids)) = blocking_group {
+            let wait = if out.is_empty() { block } else { None };
+            out.extend(self.xread_once(keys, ids, count, wait).await?);
+        }
+        Ok(out)
+    }
+
+    async fn xread_once(
         &self,
         keys: Vec<String>,
         ids: Vec<String>,
@@ -166,6 +253,20 @@ impl Redis {
             let _ = c.quit().await;
         }
     }
+}
+
+fn lane_of(id: i64) -> i64 {
+    id.rem_euclid(LANES)
+}
+
+fn lane_key(prefix: &str, kind: &str, id: i64, rest: &str) -> String {
+    format!("{prefix}{kind}:{{l{}}}:{id}:{rest}", lane_of(id))
+}
+
+/// The id in a key made by [`Redis::lane_key`].
+pub(crate) fn id_of_lane_key(key: &str) -> Option<i64> {
+    let after_tag = &key[key.find("}:")? + 2..];
+    after_tag.split(':').next()?.parse().ok()
 }
 
 async fn init<C: ClientLike>(client: &C) -> Result<(), StoreError> {
@@ -213,5 +314,41 @@ pub async fn test_redis() -> Arc<Redis> {
         Err(e) => panic!(
             "no Redis at {url} ({e}). Start it (redis-server --daemonize yes --port 6379 --save '' --appendonly no) or set REDIS_URL"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fred::util::redis_keyslot;
+
+    fn slot(key: &str) -> u16 {
+        redis_keyslot(key.as_bytes())
+    }
+
+    #[test]
+    fn the_keys_a_script_touches_together_share_a_slot_and_so_do_the_streams_of_a_lane() {
+        let key = |id, rest| lane_key("t1:", "chat", id, rest);
+        let stream = key(42, "events");
+        assert_eq!(slot(&stream), slot(&key(42, "persist-lock")));
+        assert_eq!(slot(&stream), slot(&key(42, "client:7:c-1")));
+        assert_eq!(slot(&stream), slot(&key(42 + LANES, "events")));
+        assert_eq!(
+            slot(&lane_key("", "user", 7, "feed")),
+            slot(&lane_key("", "user", 7, "feed-seq"))
+        );
+        let lanes: std::collections::HashSet<u16> =
+            (0..LANES).map(|id| slot(&key(id, "events"))).collect();
+        assert_eq!(lanes.len(), LANES as usize, "each lane its own slot");
+    }
+
+    #[test]
+    fn the_id_is_read_back_from_a_lane_key() {
+        assert_eq!(
+            id_of_lane_key(&lane_key("p:", "chat", 42, "events")),
+            Some(42)
+        );
+        assert_eq!(id_of_lane_key(&lane_key("", "user", -3, "feed")), Some(-3));
+        assert_eq!(id_of_lane_key("chat:42:events"), None);
     }
 }

@@ -1,9 +1,9 @@
-//! Per-user feeds in Redis: one stream per user (`user:{7}:feed`), positions from the user's
-//! own counter, trimmed to the newest entries.
+//! Per-user feeds in Redis: one stream per user (`user:{l7}:7:feed`, tagged with its read
+//! lane), positions from the user's own counter, trimmed to the newest entries.
 
 use super::codec::{decode_feed, encode_feed};
 use super::streams::seq_of;
-use super::{unavailable, Redis};
+use super::{id_of_lane_key, unavailable, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use messenger_core::ports::UserFeed;
@@ -28,17 +28,11 @@ impl RedisUserFeed {
     }
 
     fn feed_key(&self, user: UserId) -> String {
-        self.redis.key(&format!("user:{{{}}}:feed", user.get()))
+        self.redis.lane_key("user", user.get(), "feed")
     }
 
     fn seq_key(&self, user: UserId) -> String {
-        self.redis.key(&format!("user:{{{}}}:feed-seq", user.get()))
-    }
-
-    fn user_of_key(key: &str) -> Option<UserId> {
-        let start = key.find('{')? + 1;
-        let end = key[start..].find('}')? + start;
-        key[start..end].parse().ok().map(UserId)
+        self.redis.lane_key("user", user.get(), "feed-seq")
     }
 }
 
@@ -86,7 +80,7 @@ impl UserFeed for RedisUserFeed {
         let ids: Vec<String> = cursors.iter().map(|(_, s)| format!("{s}-0")).collect();
         let mut out = Vec::new();
         for (key, list) in self.redis.xread_streams(keys, ids, limit, block).await? {
-            let Some(user) = Self::user_of_key(&key) else {
+            let Some(user) = id_of_lane_key(&key).map(UserId) else {
                 continue;
             };
             for (id, fields) in list {
@@ -101,6 +95,14 @@ impl UserFeed for RedisUserFeed {
             }
         }
         Ok(out)
+    }
+
+    fn read_lanes(&self) -> usize {
+        self.redis.read_lanes()
+    }
+
+    fn read_lane(&self, user: UserId) -> usize {
+        self.redis.read_lane(user.get())
     }
 }
 

@@ -23,7 +23,8 @@ pub trait ChatStream: Send + Sync {
     async fn head(&self, chat: ChatId) -> Result<EventSeq, StoreError>;
 
     /// Events after each cursor `(chat, position)`, up to `limit` per chat, in order. When
-    /// there are none and `block` is given, waits up to that long for one to arrive.
+    /// there are none and `block` is given, waits up to that long for one to arrive. A
+    /// blocking read covers chats of one read lane (see [`ChatStream::read_lanes`]).
     async fn read_after(
         &self,
         cursors: &[(ChatId, EventSeq)],
@@ -43,12 +44,33 @@ pub trait ChatStream: Send + Sync {
     /// Marks claimed events as committed: they leave the persister's work list.
     async fn ack_persisted(&self, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError>;
 
+    /// How many read lanes the chats fall into. A reader that blocks waits on the streams of
+    /// one lane at a time, so a node needs a reader per lane; one lane (the default) means any
+    /// streams can be waited on together. (A Redis Cluster waits only within one hash slot.)
+    fn read_lanes(&self) -> usize {
+        1
+    }
+
+    /// The read lane of `chat`'s stream, below [`ChatStream::read_lanes`].
+    fn read_lane(&self, _chat: ChatId) -> usize {
+        0
+    }
+
     /// Forgets a deleted chat's stream.
     async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError>;
 
     /// Puts back in the persisters' way any message event that no live persister will reach
-    /// otherwise (its node died after appending, or while holding it). Called periodically.
-    async fn sweep(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
+    /// otherwise (its node died after appending, or while holding it), and tells how much work
+    /// the persisters have before them. Called periodically.
+    async fn sweep(&self) -> Result<PersistBacklog, StoreError>;
+}
+
+/// The persisters' work list at one moment, over all chats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PersistBacklog {
+    /// Entries appended that no persister has read yet (the consumer group's lag).
+    pub unread: u64,
+    /// Entries a persister has read but not acknowledged (not committed yet, or its persister
+    /// died and they wait to be claimed).
+    pub pending: u64,
 }

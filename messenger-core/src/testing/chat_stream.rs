@@ -1,7 +1,7 @@
 //! Contract of [`crate::ports::ChatStream`].
 
 use super::message;
-use crate::ports::ChatStream;
+use crate::ports::{ChatStream, PersistBacklog};
 use crate::{Appended, ChatEvent, ChatEventKind, ChatId, EventDraft, EventSeq, MessageId, UserId};
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ macro_rules! chat_stream_contract {
                 a_blocked_read_wakes_on_append_and_times_out_otherwise,
                 a_repeated_client_id_is_not_appended_twice,
                 the_persister_claims_message_events_once_until_acknowledged,
+                the_sweep_reports_unread_and_pending_message_events,
             ]
         );
     };
@@ -115,7 +116,18 @@ pub async fn read_after_returns_events_in_order_per_cursor(stream: &dyn ChatStre
         .is_empty());
 }
 
+/// Another chat whose stream a blocking read may wait on together with `chat`'s.
+fn lane_mate(stream: &dyn ChatStream, chat: ChatId) -> ChatId {
+    let lane = stream.read_lane(chat);
+    assert!(lane < stream.read_lanes());
+    (chat.get() + 1..)
+        .map(ChatId)
+        .find(|c| stream.read_lane(*c) == lane)
+        .expect("every lane has more than one chat")
+}
+
 pub async fn a_blocked_read_wakes_on_append_and_times_out_otherwise(stream: &dyn ChatStream) {
+    let mate = lane_mate(stream, ChatId(1));
     let head = stream.head(ChatId(1)).await.unwrap();
     let idle = stream
         .read_after(&[(ChatId(1), head)], 10, Some(Duration::from_millis(50)))
@@ -124,7 +136,7 @@ pub async fn a_blocked_read_wakes_on_append_and_times_out_otherwise(stream: &dyn
     assert!(idle.is_empty());
     let (read, appended) = super::join2(
         stream.read_after(
-            &[(ChatId(1), head), (ChatId(2), EventSeq(0))],
+            &[(mate, EventSeq(0)), (ChatId(1), head)],
             10,
             Some(Duration::from_secs(10)),
         ),
@@ -192,4 +204,31 @@ pub async fn the_persister_claims_message_events_once_until_acknowledged(stream:
         claimed.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(),
         vec![appended.seq]
     );
+}
+
+pub async fn the_sweep_reports_unread_and_pending_message_events(stream: &dyn ChatStream) {
+    assert_eq!(stream.sweep().await.unwrap(), PersistBacklog::default());
+    let a = append(stream, 5, create(1, "a", None)).await;
+    let b = append(stream, 6, create(1, "b", None)).await;
+    assert_eq!(
+        stream.sweep().await.unwrap(),
+        PersistBacklog {
+            unread: 2,
+            pending: 0
+        }
+    );
+    let claimed = stream.claim_unpersisted("p1", 10, None).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(
+        stream.sweep().await.unwrap(),
+        PersistBacklog {
+            unread: 0,
+            pending: 2
+        }
+    );
+    stream
+        .ack_persisted(&[(ChatId(5), a.seq), (ChatId(6), b.seq)])
+        .await
+        .unwrap();
+    assert_eq!(stream.sweep().await.unwrap(), PersistBacklog::default());
 }

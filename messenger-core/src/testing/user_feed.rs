@@ -63,6 +63,12 @@ pub async fn published_events_reach_each_user_in_order(feed: &dyn UserFeed) {
 }
 
 pub async fn a_blocked_read_wakes_on_publish(feed: &dyn UserFeed) {
+    let lane = feed.read_lane(UserId(1));
+    assert!(lane < feed.read_lanes());
+    let mate = (2..)
+        .map(UserId)
+        .find(|u| feed.read_lane(*u) == lane)
+        .expect("every lane has more than one user");
     let idle = feed
         .read_after(&[(UserId(1), 0)], 100, Some(Duration::from_millis(30)))
         .await
@@ -70,7 +76,7 @@ pub async fn a_blocked_read_wakes_on_publish(feed: &dyn UserFeed) {
     assert!(idle.is_empty());
     let (read, ()) = super::join2(
         feed.read_after(
-            &[(UserId(2), 0), (UserId(1), 0)],
+            &[(mate, 0), (UserId(1), 0)],
             100,
             Some(Duration::from_secs(10)),
         ),

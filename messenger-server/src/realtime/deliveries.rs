@@ -2,6 +2,7 @@
 //! for every recipient) and user feeds.
 
 use super::hub::Source;
+use crate::metrics::Metrics;
 use crate::ws::frames::ServerFrame;
 use async_trait::async_trait;
 use messenger_core::ports::{ChatStream, UserFeed};
@@ -28,12 +29,32 @@ pub struct Delivery {
 pub struct ChatSource {
     stream: Arc<dyn ChatStream>,
     presence: Arc<PresenceService>,
+    metrics: Arc<Metrics>,
 }
 
 impl ChatSource {
     /// A source over `stream`; presence frames carry the online set read from `presence`.
-    pub fn new(stream: Arc<dyn ChatStream>, presence: Arc<PresenceService>) -> Self {
-        ChatSource { stream, presence }
+    pub fn new(
+        stream: Arc<dyn ChatStream>,
+        presence: Arc<PresenceService>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        ChatSource {
+            stream,
+            presence,
+            metrics,
+        }
+    }
+
+    /// How long ago a created message entered the stream (its clock is the appending node's).
+    fn observe_lag(&self, event: &ChatEvent) {
+        if let ChatEventKind::MessageCreated { message, .. } = &event.kind {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let lag_ms = (now - message.created_at.unix_millis()).max(0);
+            self.metrics.stream_lag.observe(lag_ms as f64 / 1000.0);
+        }
     }
 
     async fn deliver(&self, event: ChatEvent) -> Result<Delivery, CoreError> {
@@ -79,9 +100,18 @@ impl Source for ChatSource {
         let mut out = Vec::with_capacity(events.len());
         for event in events {
             let (chat, seq) = (event.chat_id, event.seq.0);
+            self.observe_lag(&event);
             out.push((chat, seq, Arc::new(self.deliver(event).await?)));
         }
         Ok(out)
+    }
+
+    fn lanes(&self) -> usize {
+        self.stream.read_lanes()
+    }
+
+    fn lane(&self, chat: &ChatId) -> usize {
+        self.stream.read_lane(*chat)
     }
 }
 
@@ -123,5 +153,13 @@ impl Source for FeedSource {
                 )
             })
             .collect())
+    }
+
+    fn lanes(&self) -> usize {
+        self.feed.read_lanes()
+    }
+
+    fn lane(&self, user: &UserId) -> usize {
+        self.feed.read_lane(*user)
     }
 }

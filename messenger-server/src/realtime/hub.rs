@@ -2,7 +2,8 @@
 //! connection that wants it. A fixed number of reader tasks (shards) each read all their
 //! topics in one blocking call, so the node's connections to the backing store do not grow
 //! with the number of sockets or chats; each item (already serialised, behind an `Arc`) goes to
-//! every subscriber's bounded queue.
+//! every subscriber's bounded queue. A source whose blocking reads must keep to one lane (a
+//! Redis Cluster waits within one hash slot) gets a reader per lane.
 
 use async_trait::async_trait;
 use messenger_core::{ConnId, CoreError};
@@ -38,6 +39,16 @@ pub trait Source: Send + Sync + 'static {
         limit: usize,
         block: Option<Duration>,
     ) -> Result<Vec<(Self::Key, i64, Self::Item)>, CoreError>;
+
+    /// How many lanes a blocking read must keep within (1: any topics together).
+    fn lanes(&self) -> usize {
+        1
+    }
+
+    /// The lane of `key`, below [`Source::lanes`].
+    fn lane(&self, _key: &Self::Key) -> usize {
+        0
+    }
 }
 
 /// A subscriber's end: a bounded queue, and a flag raised if it overflowed and was dropped.
@@ -106,23 +117,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Hub<S: Source> {
     source: Arc<S>,
     shards: Vec<Shard<S>>,
+    /// Whether shards are the source's lanes (else topics are spread by hash).
+    by_lane: bool,
 }
 
 impl<S: Source> Hub<S> {
-    /// A hub with `readers` reader tasks, which stop when `shutdown` is cancelled.
+    /// A hub with `readers` reader tasks (or one per lane of a source with lanes), which stop
+    /// when `shutdown` is cancelled.
     pub fn new(
         source: Arc<S>,
         readers: usize,
         shutdown: CancellationToken,
         tracker: TaskTracker,
     ) -> Arc<Self> {
-        let shards = (0..readers.max(1))
+        let lanes = source.lanes();
+        let by_lane = lanes > 1;
+        let readers = if by_lane { lanes } else { readers.max(1) };
+        let shards = (0..readers)
             .map(|_| Shard {
                 topics: Mutex::new(HashMap::new()),
                 added: Notify::new(),
             })
             .collect();
-        let hub = Arc::new(Hub { source, shards });
+        let hub = Arc::new(Hub {
+            source,
+            shards,
+            by_lane,
+        });
         for i in 0..hub.shards.len() {
             let hub = hub.clone();
             let stop = shutdown.clone();
@@ -132,9 +153,14 @@ impl<S: Source> Hub<S> {
     }
 
     fn shard(&self, key: &S::Key) -> &Shard<S> {
-        let mut h = DefaultHasher::new();
-        key.hash(&mut h);
-        &self.shards[(h.finish() % self.shards.len() as u64) as usize]
+        let index = if self.by_lane {
+            self.source.lane(key)
+        } else {
+            let mut h = DefaultHasher::new();
+            key.hash(&mut h);
+            h.finish() as usize
+        };
+        &self.shards[index % self.shards.len()]
     }
 
     /// Subscribes `conn` to `key`. If no one on this node listened yet, the topic is read from

@@ -1,7 +1,9 @@
 //! Periodic upkeep of shared state: this node's sockets stay alive in the online sets, and
 //! message events that no persister will otherwise reach (their node died) are re-queued.
 
+use crate::metrics::Metrics;
 use messenger_core::services::Ports;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -11,7 +13,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(10);
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs until `stop` is cancelled.
-pub async fn run(ports: Ports, stop: CancellationToken) {
+pub async fn run(ports: Ports, metrics: Arc<Metrics>, stop: CancellationToken) {
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
     let mut sweep = tokio::time::interval(SWEEP_EVERY);
     loop {
@@ -23,8 +25,13 @@ pub async fn run(ports: Ports, stop: CancellationToken) {
                 }
             }
             _ = sweep.tick() => {
-                if let Err(e) = ports.stream.sweep().await {
-                    tracing::warn!(error = %e, "stream sweep failed");
+                match ports.stream.sweep().await {
+                    Ok(backlog) => {
+                        let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+                        metrics.persist_unread.set(gauge(backlog.unread));
+                        metrics.persist_pending.set(gauge(backlog.pending));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "stream sweep failed"),
                 }
             }
         }

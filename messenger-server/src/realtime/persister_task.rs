@@ -14,6 +14,7 @@ const DRAIN_FOR: Duration = Duration::from_secs(10);
 /// Commits batches until `stop` is cancelled, then commits what is still queued.
 pub async fn run(persister: Persister, metrics: Arc<Metrics>, stop: CancellationToken) {
     loop {
+        let started = std::time::Instant::now();
         let result = tokio::select! {
             _ = stop.cancelled() => break,
             r = persister.persist_batch(Some(BLOCK)) => r,
@@ -21,6 +22,10 @@ pub async fn run(persister: Persister, metrics: Arc<Metrics>, stop: Cancellation
         if let Ok(n) = result {
             if n > 0 {
                 metrics.persist_batch_size.observe(n as f64);
+                // A batch that found work waited little for it: this is the work's time.
+                metrics
+                    .persist_latency
+                    .observe(started.elapsed().as_secs_f64());
             }
         }
         if let Err(err) = result {
