@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// connections cost the server).
     #[arg(long)]
     idle: bool,
+    /// Sockets each member opens (with --idle only: several devices of one person). Lets a
+    /// bench hold many more sockets than it signs up users, since every sign-up hashes.
+    #[arg(long, default_value_t = 1)]
+    sockets_per_member: usize,
 }
 
 #[derive(Default)]
@@ -157,6 +161,9 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
     if args.members < 2 || args.chats == 0 || args.interval == 0 {
         bail!("a bench needs --chats ≥ 1, --members ≥ 2 and --interval ≥ 1");
     }
+    if args.sockets_per_member == 0 || (args.sockets_per_member > 1 && !args.idle) {
+        bail!("--sockets-per-member must be ≥ 1, and above 1 only with --idle");
+    }
     let members = set_up(&args).await?;
     let counters = Arc::new(Counters::default());
     let histograms = Arc::new(Mutex::new(Histograms {
@@ -169,7 +176,10 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
 
     // Every socket opens (history and presence arrive) before anyone sends.
     let mut sockets = Vec::new();
-    for m in &members {
+    for m in members
+        .iter()
+        .flat_map(|m| std::iter::repeat_n(m, args.sockets_per_member))
+    {
         let started = Instant::now();
         let url = ws_url(&m.url, &format!("/chat/{}?token={}", m.chat, m.token));
         let (mut ws, _) = tokio_tungstenite::connect_async(url)
@@ -200,12 +210,13 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
     let send_until = Duration::from_secs(args.duration);
     let stop_at = send_until + Duration::from_secs(args.drain);
     let mut tasks = Vec::new();
+    let socket_count = sockets.len();
     for (i, ws) in sockets.into_iter().enumerate() {
         let (counters, histograms) = (counters.clone(), histograms.clone());
         let interval = Duration::from_millis(args.interval);
         let idle = args.idle;
         // Spread the members' sends over the interval.
-        let offset = interval.mul_f64((i as f64 / members.len() as f64).fract());
+        let offset = interval.mul_f64((i as f64 / socket_count as f64).fract());
         tasks.push(tokio::spawn(async move {
             let (mut tx, mut rx) = ws.split();
             let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + offset, interval);
@@ -285,7 +296,7 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
     let h = histograms.lock().unwrap_or_else(|p| p.into_inner());
     let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
     let report = json!({
-        "idle": args.idle, "chats": args.chats, "members": args.members, "sockets": members.len(), "interval_ms": args.interval,
+        "idle": args.idle, "chats": args.chats, "members": args.members, "sockets": socket_count, "interval_ms": args.interval,
         "duration_s": args.duration, "nodes": args.urls.len(),
         "sent": sent, "acked": counters.acked.load(Ordering::Relaxed), "errors": counters.errors.load(Ordering::Relaxed),
         "expected_deliveries": expected, "delivered": delivered, "lost": expected.saturating_sub(delivered),
@@ -298,7 +309,7 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
     out.table(
         &["metric", "value"],
         vec![
-            row("sockets", members.len().to_string()),
+            row("sockets", socket_count.to_string()),
             row("sent", sent.to_string()),
             row("acked", report["acked"].to_string()),
             row("delivered", format!("{delivered} of {expected} expected")),

@@ -72,3 +72,55 @@ async fn a_short_bench_delivers_everything_and_reports_sane_figures() {
     stop.cancel();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn an_idle_bench_opens_several_sockets_per_member_and_sends_nothing() {
+    let app = Application::build(Config::for_tests())
+        .await
+        .expect("server builds");
+    let url = format!("http://{}", app.local_addr());
+    let stop = app.shutdown_handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    let bench = |extra: &[&str]| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"))
+            .args([
+                "--json",
+                "bench",
+                "--url",
+                &url,
+                "--chats",
+                "2",
+                "--members",
+                "2",
+            ])
+            .args(["--duration", "1", "--drain", "0"])
+            .args(extra)
+            .output()
+    };
+
+    let out = bench(&["--idle", "--sockets-per-member", "3"])
+        .await
+        .expect("bench runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["sockets"], 12, "{report}");
+    assert_eq!(report["sent"], 0, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+
+    let refused = bench(&["--sockets-per-member", "3"])
+        .await
+        .expect("bench runs");
+    assert!(!refused.status.success(), "several sockets per sender");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--sockets-per-member"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    stop.cancel();
+    server.await.unwrap().unwrap();
+}
