@@ -190,10 +190,9 @@ impl Redis {
             group.1.push(id);
         }
         let mut groups: Vec<_> = by_slot.into_values().collect();
-        let blocking_group = match (block, groups.len()) {
-            (Some(_), 1) => groups.pop(),
-            (Some(_), _) => Some(groups.remove(0)),
-            (None, _) => None,
+        let blocking_group = match block {
+            Some(_) if !groups.is_empty() => Some(groups.remove(0)),
+            _ => None,
         };
         let reads = groups
             .into_iter()
