@@ -5,6 +5,16 @@ use messenger_server::config::{Backend, Secret};
 use messenger_server::{Application, Config};
 use serde_json::Value;
 
+/// The JSON report of a bench that succeeded.
+fn report_of(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
 #[tokio::test]
 async fn a_short_bench_delivers_everything_and_reports_sane_figures() {
     let database_url = messenger_adapters::postgres::create_test_database().await;
@@ -44,12 +54,7 @@ async fn a_short_bench_delivers_everything_and_reports_sane_figures() {
         .output()
         .await
         .expect("bench runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let report = report_of(&out);
     let sent = report["sent"].as_u64().unwrap();
     assert!(
         sent >= 12 * 10,
@@ -101,12 +106,7 @@ async fn an_idle_bench_opens_several_sockets_per_member_and_sends_nothing() {
     let out = bench(&["--idle", "--sockets-per-member", "3"])
         .await
         .expect("bench runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let report = report_of(&out);
     assert_eq!(report["sockets"], 12, "{report}");
     assert_eq!(report["sent"], 0, "{report}");
     assert_eq!(report["errors"], 0, "{report}");
