@@ -1254,14 +1254,21 @@ async fn both_sockets_refuse_the_upgrade_with_401_for_a_missing_or_bad_token() {
 
 #[tokio::test]
 async fn a_token_past_its_lifetime_is_401_unauthorized_over_http_and_on_the_sockets() {
+    // A lifetime of zero: every token this server issues is past it the moment it is issued,
+    // so nothing waits for a clock (a 1-second lifetime made the setup race the expiry on a
+    // loaded machine).
     let app = spawn_app_with(Config {
-        token_ttl_secs: 1,
+        token_ttl_secs: 0,
         ..Config::for_tests()
     })
     .await;
     let vera = app.register("vera").await;
-    let chat = app.create_group(&vera, GROUP_NAME, &[]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The chat is made with a token of the same secret that is still valid.
+    let valid = TestUser {
+        token: forge(vera.id, now_secs() + 3600, Algorithm::HS256, &test_secret()),
+        ..vera.clone()
+    };
+    let chat = app.create_group(&valid, GROUP_NAME, &[]).await;
 
     let (status, body) = app.get("/me", &vera.token).await;
     assert_eq!(
