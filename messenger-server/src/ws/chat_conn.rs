@@ -15,9 +15,11 @@ use messenger_core::{
 };
 use poem::web::websocket::WebSocketStream;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 /// At most one `typing` per connection per this long is forwarded.
@@ -37,16 +39,32 @@ struct ChatConn {
     last_presence: Option<Arc<str>>,
     /// Queued changes awaiting their commit notice: position → (client_id, since).
     awaiting: HashMap<EventSeq, (String, Instant)>,
+    /// Commit notices of this socket's changes, registered at its first change: most sockets
+    /// only read, and a channel costs the same whether or not anything goes through it.
+    notices: Option<mpsc::UnboundedReceiver<Box<CommitNotice>>>,
+}
+
+/// What the live loop reads besides the socket, set up by [`ChatConn::open`].
+struct Live {
+    events: mpsc::Receiver<Arc<Delivery>>,
+    overflowed: Arc<AtomicBool>,
+    feed: mpsc::Receiver<Arc<FeedEntry>>,
+    /// Stream position up to which the opening already delivered everything.
+    caught_up: i64,
 }
 
 /// Runs the socket until either side ends it.
-pub async fn run(
+///
+/// Not an `async fn`: its arguments would stay in the task for its whole life, the socket
+/// among them even after it is split, so the setup runs first and the task keeps only what
+/// the loop uses.
+pub fn run(
     state: SharedState,
     socket: WebSocketStream,
     session: Session,
     chat: ChatId,
     after: Option<MessageId>,
-) {
+) -> impl Future<Output = ()> {
     let conn = state.next_conn_id();
     let span = tracing::info_span!(
         "chat_socket",
@@ -62,7 +80,7 @@ pub async fn run(
         chat: Some(chat),
     };
     let mut this = ChatConn {
-        state: state.clone(),
+        state,
         session,
         chat,
         conn,
@@ -70,14 +88,15 @@ pub async fn run(
         last_typing: None,
         last_presence: None,
         awaiting: HashMap::new(),
+        notices: None,
     };
     async move {
         tracing::debug!("opened");
         let reason = this.serve(inbox, after, &key).await;
-        finish(&state, &key, [chat], this.out, reason).await;
+        let ChatConn { state, out, .. } = this;
+        Box::pin(finish(&state, &key, [chat], out, reason)).await;
     }
     .instrument(span)
-    .await;
 }
 
 impl ChatConn {
@@ -91,18 +110,85 @@ impl ChatConn {
         after: Option<MessageId>,
         key: &SocketKey,
     ) -> CloseReason {
+        // Boxed, like every rare step below: a task holds room for its largest await point for
+        // as long as it lives, and an idle socket should pay only for the loop's.
+        let Live {
+            mut events,
+            overflowed,
+            mut feed,
+            caught_up,
+        } = match Box::pin(self.open(after, key)).await {
+            Ok(live) => live,
+            Err(reason) => return reason,
+        };
         let state = self.state.clone();
-        let mut acks = state.acks.register(self.conn);
+        let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.ping_interval_secs));
+        let mut overdue_check = tokio::time::interval(Duration::from_secs(1));
+        let stop = state.sockets_stop.clone();
+        loop {
+            let sent = tokio::select! {
+                _ = overdue_check.tick(), if !self.awaiting.is_empty() => Box::pin(self.expire_overdue()).await,
+                _ = stop.cancelled() => return Some((CLOSE_GOING_AWAY, "server shutting down")),
+                incoming = next_incoming(&mut inbox) => match incoming {
+                    Incoming::Text(text) => Box::pin(self.on_frame(&text)).await,
+                    Incoming::Binary => {
+                        let err = CoreError::invalid("frame", "binary frames are not supported; send JSON text");
+                        Box::pin(self.out.error(None, &err)).await
+                    }
+                    Incoming::Alive => { heartbeat.pong(); Ok(()) }
+                    Incoming::Gone => return None,
+                    Incoming::TooBig => return Some((CLOSE_TOO_BIG, "frame too large")),
+                },
+                delivery = events.recv() => match delivery {
+                    Some(d) if d.event.seq.get() > caught_up => self.deliver(&d).await,
+                    Some(_) => Ok(()),
+                    None if overflowed.load(Ordering::Acquire) => {
+                        return Some((CLOSE_SLOW, "too far behind; reconnect with ?after="));
+                    }
+                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
+                },
+                notice = next_notice(&mut self.notices) => match notice {
+                    Some(n) => Box::pin(self.ack(*n)).await,
+                    None => return Some((CLOSE_GOING_AWAY, "server shutting down")),
+                },
+                entry = feed.recv() => match entry {
+                    Some(e) => match self.on_feed(&e) {
+                        Some(reason) => return Some(reason),
+                        None => Ok(()),
+                    },
+                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
+                },
+                alive = heartbeat.tick() => {
+                    if !alive {
+                        return Some((CLOSE_PING_TIMEOUT, "no pong"));
+                    }
+                    self.out.ping().await
+                }
+            };
+            if sent.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// Subscribes to the user's feed and the chat's stream, and sends the opening frames:
+    /// history, presence, and whatever happened while they were read.
+    async fn open(
+        &mut self,
+        after: Option<MessageId>,
+        key: &SocketKey,
+    ) -> Result<Live, CloseReason> {
+        let state = self.state.clone();
 
         // The feed tells us about logout and removal from the chat.
         let feed_from = match state.services.ports.feed.head(self.user()).await {
             Ok(head) => i64::try_from(head).unwrap_or(i64::MAX),
             Err(e) => {
                 let _ = self.out.error(None, &e.into()).await;
-                return Some((CLOSE_GOING_AWAY, "feed unavailable"));
+                return Err(Some((CLOSE_GOING_AWAY, "feed unavailable")));
             }
         };
-        let (feed_sink, mut feed_rx, _) = Sink::bounded(FEED_QUEUE);
+        let (feed_sink, feed_rx, _) = Sink::bounded(FEED_QUEUE);
         state
             .feeds_hub
             .subscribe(self.user(), self.conn, feed_sink, feed_from);
@@ -112,7 +198,7 @@ impl ChatConn {
             Ok(page) => page,
             Err(e) => {
                 let _ = self.out.error(None, &e).await;
-                return Some((CLOSE_GOING_AWAY, "history unavailable"));
+                return Err(Some((CLOSE_GOING_AWAY, "history unavailable")));
             }
         };
         let from = page
@@ -126,9 +212,9 @@ impl ChatConn {
             has_more: page.has_more,
         };
         if self.out.frame(&history).await.is_err() {
-            return None;
+            return Err(None);
         }
-        let (sink, mut events, overflowed) = Sink::bounded(EVENT_QUEUE);
+        let (sink, events, overflowed) = Sink::bounded(EVENT_QUEUE);
         let live_from = state.chats_hub.subscribe(self.chat, self.conn, sink, from);
         // Everything up to the stream's head is caught up here, where it can be checked
         // against the page; the live queue may repeat some of it (a topic new on this node is
@@ -155,7 +241,7 @@ impl ChatConn {
         }
         .to_json();
         if self.out.serialised("presence", &presence).await.is_err() {
-            return None;
+            return Err(None);
         }
         self.last_presence = Some(presence);
         match backlog {
@@ -164,63 +250,25 @@ impl ChatConn {
                 let news = news_after_page(&page, MessageId(from), backlog, |d| &d.event.kind);
                 for d in news {
                     if self.deliver(&d).await.is_err() {
-                        return None;
+                        return Err(None);
                     }
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "catch-up failed");
-                return Some((CLOSE_SLOW, "could not catch up; reconnect with ?after="));
+                return Err(Some((
+                    CLOSE_SLOW,
+                    "could not catch up; reconnect with ?after=",
+                )));
             }
         }
 
-        let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.ping_interval_secs));
-        let mut overdue_check = tokio::time::interval(Duration::from_secs(1));
-        let stop = state.sockets_stop.clone();
-        loop {
-            let sent = tokio::select! {
-                _ = overdue_check.tick(), if !self.awaiting.is_empty() => self.expire_overdue().await,
-                _ = stop.cancelled() => return Some((CLOSE_GOING_AWAY, "server shutting down")),
-                incoming = next_incoming(&mut inbox) => match incoming {
-                    Incoming::Text(text) => self.on_frame(&text).await,
-                    Incoming::Binary => {
-                        let err = CoreError::invalid("frame", "binary frames are not supported; send JSON text");
-                        self.out.error(None, &err).await
-                    }
-                    Incoming::Alive => { heartbeat.pong(); Ok(()) }
-                    Incoming::Gone => return None,
-                    Incoming::TooBig => return Some((CLOSE_TOO_BIG, "frame too large")),
-                },
-                delivery = events.recv() => match delivery {
-                    Some(d) if d.event.seq.get() > caught_up => self.deliver(&d).await,
-                    Some(_) => Ok(()),
-                    None if overflowed.load(Ordering::Acquire) => {
-                        return Some((CLOSE_SLOW, "too far behind; reconnect with ?after="));
-                    }
-                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
-                },
-                notice = acks.recv() => match notice {
-                    Some(n) => self.ack(*n).await,
-                    None => return Some((CLOSE_GOING_AWAY, "server shutting down")),
-                },
-                entry = feed_rx.recv() => match entry {
-                    Some(e) => match self.on_feed(&e) {
-                        Some(reason) => return Some(reason),
-                        None => Ok(()),
-                    },
-                    None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
-                },
-                alive = heartbeat.tick() => {
-                    if !alive {
-                        return Some((CLOSE_PING_TIMEOUT, "no pong"));
-                    }
-                    self.out.ping().await
-                }
-            };
-            if sent.is_err() {
-                return None;
-            }
-        }
+        Ok(Live {
+            events,
+            overflowed,
+            feed: feed_rx,
+            caught_up,
+        })
     }
 
     async fn opening_history(&self, after: Option<MessageId>) -> Result<Page, CoreError> {
@@ -331,6 +379,10 @@ impl ChatConn {
                 if let Err(e) = state.check_send_rate(self.user()) {
                     return self.out.error(Some(client_id), &e).await;
                 }
+                if self.notices.is_none() {
+                    // Before the submission, so that its notice cannot arrive unrouted.
+                    self.notices = Some(state.acks.register(self.conn));
+                }
                 let origin = Some(state.origin(self.conn));
                 let submitted = services
                     .messages
@@ -406,5 +458,15 @@ impl ChatConn {
                 }
             }
         }
+    }
+}
+
+/// The next commit notice, or never when the socket has not sent a change yet.
+async fn next_notice(
+    notices: &mut Option<mpsc::UnboundedReceiver<Box<CommitNotice>>>,
+) -> Option<Box<CommitNotice>> {
+    match notices {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }

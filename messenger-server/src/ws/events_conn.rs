@@ -9,6 +9,7 @@ use messenger_core::ports::SocketKey;
 use messenger_core::{ChatId, ConnId, CoreError, EventSeq, FeedEntry, FeedEvent, Session, UserId};
 use poem::web::websocket::WebSocketStream;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +27,13 @@ struct EventsConn {
     sink: Sink<Arc<Delivery>>,
 }
 
-/// Runs the socket until either side ends it.
-pub async fn run(state: SharedState, socket: WebSocketStream, session: Session) {
+/// Runs the socket until either side ends it (a plain `fn` for the reason given at
+/// [`super::chat_conn::run`]).
+pub fn run(
+    state: SharedState,
+    socket: WebSocketStream,
+    session: Session,
+) -> impl Future<Output = ()> {
     let conn = state.next_conn_id();
     let span = tracing::info_span!("events_socket", conn = conn.0, user = session.user_id.0);
     let (out, inbox) = Outbox::split(socket, &state, "events");
@@ -39,7 +45,7 @@ pub async fn run(state: SharedState, socket: WebSocketStream, session: Session) 
     };
     let (sink, events, overflowed) = Sink::bounded(EVENT_QUEUE);
     let mut this = EventsConn {
-        state: state.clone(),
+        state,
         session,
         conn,
         out,
@@ -49,10 +55,18 @@ pub async fn run(state: SharedState, socket: WebSocketStream, session: Session) 
     async move {
         let reason = this.serve(inbox, events, overflowed, &key).await;
         let chats: Vec<ChatId> = this.chats.keys().copied().collect();
-        finish(&state, &key, chats, this.out, reason).await;
+        let EventsConn { state, out, .. } = this;
+        Box::pin(finish(&state, &key, chats, out, reason)).await;
     }
     .instrument(span)
-    .await;
+}
+
+/// The user's feed as the live loop reads it, set up by [`EventsConn::open`].
+struct Feed {
+    entries: mpsc::Receiver<Arc<FeedEntry>>,
+    overflowed: Arc<AtomicBool>,
+    /// Entries up to here were handled by the opening.
+    skip: i64,
 }
 
 impl EventsConn {
@@ -67,67 +81,16 @@ impl EventsConn {
         overflowed: Arc<AtomicBool>,
         key: &SocketKey,
     ) -> CloseReason {
+        // Boxed, like the rare steps below, for the reason given in `ChatConn::serve`.
+        let Feed {
+            entries: mut feed_rx,
+            overflowed: feed_overflowed,
+            skip: mut feed_skip,
+        } = match Box::pin(self.open(key)).await {
+            Ok(feed) => feed,
+            Err(reason) => return reason,
+        };
         let state = self.state.clone();
-        let opening = async {
-            let feed_from = state.services.ports.feed.head(self.user()).await? as i64;
-            let chats = state
-                .services
-                .ports
-                .chats
-                .list_for_user(self.user())
-                .await?;
-            let mut heads = Vec::with_capacity(chats.len());
-            for chat in chats {
-                heads.push((chat.id, state.services.ports.stream.head(chat.id).await?));
-            }
-            Ok::<_, CoreError>((feed_from, heads))
-        };
-        let (feed_from, heads) = match opening.await {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = self.out.error(None, &e).await;
-                return Some((CLOSE_GOING_AWAY, "feed unavailable"));
-            }
-        };
-        let (feed_sink, mut feed_rx, feed_overflowed) = Sink::bounded(FEED_QUEUE);
-        let feed_live = state
-            .feeds_hub
-            .subscribe(self.user(), self.conn, feed_sink, feed_from);
-        if let Err(e) = state.services.presence.opened(key).await {
-            tracing::warn!(error = %e, "presence not updated on open");
-        }
-        let ready = ServerFrame::Ready {
-            user_id: self.user().get(),
-        };
-        if self.out.frame(&ready).await.is_err() {
-            return None;
-        }
-        for (chat, head) in heads {
-            if self.follow(chat, head).await.is_err() {
-                return None;
-            }
-        }
-        match state
-            .feeds_hub
-            .catch_up(self.user(), feed_from, feed_live)
-            .await
-        {
-            Ok(backlog) => {
-                for entry in backlog {
-                    match self.on_feed(&entry).await {
-                        Ok(None) => {}
-                        Ok(Some(reason)) => return Some(reason),
-                        Err(()) => return None,
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "feed catch-up failed");
-                return Some((CLOSE_SLOW, "could not catch up; reconnect"));
-            }
-        }
-        let mut feed_skip = feed_live;
-
         let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.ping_interval_secs));
         let stop = state.sockets_stop.clone();
         loop {
@@ -136,7 +99,7 @@ impl EventsConn {
                 incoming = next_incoming(&mut inbox) => match incoming {
                     Incoming::Text(_) | Incoming::Binary => {
                         let err = CoreError::invalid("frame", "/events takes no frames from clients");
-                        self.out.error(None, &err).await
+                        Box::pin(self.out.error(None, &err)).await
                     }
                     Incoming::Alive => { heartbeat.pong(); Ok(()) }
                     Incoming::Gone => return None,
@@ -157,7 +120,7 @@ impl EventsConn {
                 entry = feed_rx.recv() => match entry {
                     Some(e) if (e.seq as i64) > feed_skip => {
                         feed_skip = e.seq as i64;
-                        match self.on_feed(&e).await {
+                        match Box::pin(self.on_feed(&e)).await {
                             Ok(None) => Ok(()),
                             Ok(Some(reason)) => return Some(reason),
                             Err(()) => Err(()),
@@ -180,6 +143,75 @@ impl EventsConn {
                 return None;
             }
         }
+    }
+
+    /// Subscribes to the user's feed and every chat of theirs, and sends `ready` and what
+    /// the feed holds since.
+    async fn open(&mut self, key: &SocketKey) -> Result<Feed, CloseReason> {
+        let state = self.state.clone();
+        let opening = async {
+            let feed_from = state.services.ports.feed.head(self.user()).await? as i64;
+            let chats = state
+                .services
+                .ports
+                .chats
+                .list_for_user(self.user())
+                .await?;
+            let mut heads = Vec::with_capacity(chats.len());
+            for chat in chats {
+                heads.push((chat.id, state.services.ports.stream.head(chat.id).await?));
+            }
+            Ok::<_, CoreError>((feed_from, heads))
+        };
+        let (feed_from, heads) = match opening.await {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = self.out.error(None, &e).await;
+                return Err(Some((CLOSE_GOING_AWAY, "feed unavailable")));
+            }
+        };
+        let (feed_sink, feed_rx, feed_overflowed) = Sink::bounded(FEED_QUEUE);
+        let feed_live = state
+            .feeds_hub
+            .subscribe(self.user(), self.conn, feed_sink, feed_from);
+        if let Err(e) = state.services.presence.opened(key).await {
+            tracing::warn!(error = %e, "presence not updated on open");
+        }
+        let ready = ServerFrame::Ready {
+            user_id: self.user().get(),
+        };
+        if self.out.frame(&ready).await.is_err() {
+            return Err(None);
+        }
+        for (chat, head) in heads {
+            if self.follow(chat, head).await.is_err() {
+                return Err(None);
+            }
+        }
+        match state
+            .feeds_hub
+            .catch_up(self.user(), feed_from, feed_live)
+            .await
+        {
+            Ok(backlog) => {
+                for entry in backlog {
+                    match self.on_feed(&entry).await {
+                        Ok(None) => {}
+                        Ok(Some(reason)) => return Err(Some(reason)),
+                        Err(()) => return Err(None),
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "feed catch-up failed");
+                return Err(Some((CLOSE_SLOW, "could not catch up; reconnect")));
+            }
+        }
+        Ok(Feed {
+            entries: feed_rx,
+            overflowed: feed_overflowed,
+            skip: feed_live,
+        })
     }
 
     /// Starts delivering `chat`'s events after position `from`.
