@@ -54,6 +54,8 @@ struct Counters {
     acked: AtomicU64,
     delivered: AtomicU64,
     errors: AtomicU64,
+    /// Sockets the server closed before the bench was done with them.
+    closed_early: AtomicU64,
 }
 
 struct Histograms {
@@ -174,11 +176,26 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
     let epoch = Instant::now();
     let micros = move || epoch.elapsed().as_micros() as u64;
 
-    // Every socket opens (history and presence arrive) before anyone sends.
-    let mut sockets = Vec::new();
-    for m in members
+    let bar = ProgressBar::new(args.duration);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} s  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    if out.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let send_until = Duration::from_secs(args.duration);
+    let stop_at = send_until + Duration::from_secs(args.drain);
+    let socket_count = members.len() * args.sockets_per_member;
+    // Every socket opens (history and presence arrive) before anyone sends. Each one is read
+    // from the moment it is open, as a real client's would be: opening many thousands takes
+    // minutes, and a socket nobody reads answers no pings and is closed by the server.
+    let (all_open, open_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    for (i, m) in members
         .iter()
         .flat_map(|m| std::iter::repeat_n(m, args.sockets_per_member))
+        .enumerate()
     {
         let started = Instant::now();
         let url = ws_url(&m.url, &format!("/chat/{}?token={}", m.chat, m.token));
@@ -196,37 +213,32 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
             .unwrap_or_else(|p| p.into_inner())
             .setup
             .record(took.max(1))?;
-        sockets.push(ws);
-    }
-
-    let bar = ProgressBar::new(args.duration);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} s  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    if out.json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let send_until = Duration::from_secs(args.duration);
-    let stop_at = send_until + Duration::from_secs(args.drain);
-    let mut tasks = Vec::new();
-    let socket_count = sockets.len();
-    for (i, ws) in sockets.into_iter().enumerate() {
         let (counters, histograms) = (counters.clone(), histograms.clone());
+        let mut open_rx = open_rx.clone();
         let interval = Duration::from_millis(args.interval);
         let idle = args.idle;
         // Spread the members' sends over the interval.
         let offset = interval.mul_f64((i as f64 / socket_count as f64).fract());
         tasks.push(tokio::spawn(async move {
             let (mut tx, mut rx) = ws.split();
+            loop {
+                tokio::select! {
+                    _ = open_rx.wait_for(|open| *open) => break,
+                    frame = rx.next() => if frame.is_none() {
+                        counters.closed_early.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    },
+                }
+            }
             let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + offset, interval);
             let mut pending: HashMap<String, u64> = HashMap::new();
             let mut n = 0u64;
-            let deadline = tokio::time::Instant::now() + stop_at;
+            let began = tokio::time::Instant::now();
+            let deadline = began + stop_at;
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep_until(deadline) => break,
-                    _ = ticker.tick(), if !idle && epoch.elapsed() < send_until => {
+                    _ = ticker.tick(), if !idle && began.elapsed() < send_until => {
                         let client_id = format!("{i}-{n}");
                         n += 1;
                         let frame = json!({"type": "MessageCreated", "client_id": client_id, "text": format!("b:{}:{i}", micros())});
@@ -239,7 +251,11 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
                     }
                     frame = rx.next() => {
                         let Some(Ok(Message::Text(text))) = frame else {
-                            if frame.is_none() { break } else { continue }
+                            if frame.is_none() {
+                                counters.closed_early.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
+                            continue;
                         };
                         let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else { continue };
                         let now = micros();
@@ -269,6 +285,8 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
             let _ = tx.close().await;
         }));
     }
+    // Only now, so that the bench's clock starts with every socket open.
+    all_open.send_replace(true);
     let ticker_bar = bar.clone();
     let progress = {
         let counters = counters.clone();
@@ -299,6 +317,7 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
         "idle": args.idle, "chats": args.chats, "members": args.members, "sockets": socket_count, "interval_ms": args.interval,
         "duration_s": args.duration, "nodes": args.urls.len(),
         "sent": sent, "acked": counters.acked.load(Ordering::Relaxed), "errors": counters.errors.load(Ordering::Relaxed),
+        "closed_early": counters.closed_early.load(Ordering::Relaxed),
         "expected_deliveries": expected, "delivered": delivered, "lost": expected.saturating_sub(delivered),
         "delivered_per_s": delivered as f64 / args.duration as f64,
         "latency_ms": {"p50": ms(&h.delivery, 0.5), "p99": ms(&h.delivery, 0.99), "p999": ms(&h.delivery, 0.999), "max": h.delivery.max() as f64 / 1000.0},
@@ -315,6 +334,10 @@ pub async fn run(out: &crate::output::Output, args: BenchArgs) -> anyhow::Result
             row("delivered", format!("{delivered} of {expected} expected")),
             row("lost", report["lost"].to_string()),
             row("errors", report["errors"].to_string()),
+            row(
+                "closed by the server early",
+                report["closed_early"].to_string(),
+            ),
             row(
                 "delivered/s",
                 format!("{:.0}", report["delivered_per_s"].as_f64().unwrap_or(0.0)),

@@ -68,6 +68,7 @@ async fn a_short_bench_delivers_everything_and_reports_sane_figures() {
     );
     assert_eq!(report["lost"], 0);
     assert_eq!(report["errors"], 0);
+    assert_eq!(report["closed_early"], 0, "{report}");
     assert_eq!(report["sockets"], 12);
     let p50 = report["latency_ms"]["p50"].as_f64().unwrap();
     let p99 = report["latency_ms"]["p99"].as_f64().unwrap();
@@ -110,6 +111,7 @@ async fn an_idle_bench_opens_several_sockets_per_member_and_sends_nothing() {
     assert_eq!(report["sockets"], 12, "{report}");
     assert_eq!(report["sent"], 0, "{report}");
     assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["closed_early"], 0, "{report}");
 
     let refused = bench(&["--sockets-per-member", "3"])
         .await
@@ -123,4 +125,55 @@ async fn an_idle_bench_opens_several_sockets_per_member_and_sends_nothing() {
 
     stop.cancel();
     server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn sockets_the_server_closes_during_the_bench_are_reported() {
+    let app = Application::build(Config::for_tests())
+        .await
+        .expect("server builds");
+    let url = format!("http://{}", app.local_addr());
+    let stop = app.shutdown_handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    let bench = tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"))
+        .args([
+            "--json",
+            "bench",
+            "--url",
+            &url,
+            "--chats",
+            "2",
+            "--members",
+            "2",
+        ])
+        .args(["--idle", "--sockets-per-member", "2", "--duration", "600"])
+        .output();
+    let bench = tokio::spawn(bench);
+
+    // Once all 8 sockets are open, the server shuts down and closes them (1001).
+    let metrics = format!("{url}/metrics");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = reqwest::get(&metrics)
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        if text.contains("messenger_open_sockets{kind=\"chat\"} 8") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sockets never opened: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    server.await.unwrap().unwrap();
+
+    let out = bench.await.expect("bench task").expect("bench runs");
+    let report = report_of(&out);
+    assert_eq!(report["sockets"], 8, "{report}");
+    assert_eq!(report["closed_early"], 8, "{report}");
 }
