@@ -4,6 +4,36 @@
 use messenger_server::config::{Backend, Secret};
 use messenger_server::{Application, Config};
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// A real server on port 0, running until [`Served::stop`].
+struct Served {
+    url: String,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Served {
+    async fn start(config: Config) -> Self {
+        let app = Application::build(config).await.expect("server builds");
+        let url = format!("http://{}", app.local_addr());
+        let stop = app.shutdown_handle();
+        let task = tokio::spawn(app.run_until_stopped());
+        Served { url, stop, task }
+    }
+
+    /// `messenger-cli --json bench --url <this server>`; each test adds its shape and options.
+    fn bench(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"));
+        command.args(["--json", "bench", "--url", &self.url]);
+        command
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+}
 
 /// The JSON report of a bench that succeeded.
 fn report_of(out: &std::process::Output) -> Value {
@@ -32,24 +62,11 @@ async fn a_short_bench_delivers_everything_and_reports_sane_figures() {
         },
         ..Config::for_tests()
     };
-    let app = Application::build(config).await.expect("server builds");
-    let url = format!("http://{}", app.local_addr());
-    let stop = app.shutdown_handle();
-    let server = tokio::spawn(app.run_until_stopped());
+    let server = Served::start(config).await;
 
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"))
-        .args([
-            "--json",
-            "bench",
-            "--url",
-            &url,
-            "--url",
-            &url,
-            "--chats",
-            "3",
-            "--members",
-            "4",
-        ])
+    let out = server
+        .bench()
+        .args(["--url", &server.url, "--chats", "3", "--members", "4"])
         .args(["--interval", "100", "--duration", "2", "--drain", "2"])
         .output()
         .await
@@ -75,30 +92,16 @@ async fn a_short_bench_delivers_everything_and_reports_sane_figures() {
     assert!(p50 > 0.0 && p50 <= p99, "{report}");
     assert!(report["ack_ms"]["p50"].as_f64().unwrap() > 0.0);
 
-    stop.cancel();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
 async fn an_idle_bench_opens_several_sockets_per_member_and_sends_nothing() {
-    let app = Application::build(Config::for_tests())
-        .await
-        .expect("server builds");
-    let url = format!("http://{}", app.local_addr());
-    let stop = app.shutdown_handle();
-    let server = tokio::spawn(app.run_until_stopped());
+    let server = Served::start(Config::for_tests()).await;
     let bench = |extra: &[&str]| {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"))
-            .args([
-                "--json",
-                "bench",
-                "--url",
-                &url,
-                "--chats",
-                "2",
-                "--members",
-                "2",
-            ])
+        server
+            .bench()
+            .args(["--chats", "2", "--members", "2"])
             .args(["--duration", "1", "--drain", "0"])
             .args(extra)
             .output()
@@ -123,35 +126,21 @@ async fn an_idle_bench_opens_several_sockets_per_member_and_sends_nothing() {
         String::from_utf8_lossy(&refused.stderr)
     );
 
-    stop.cancel();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
 async fn sockets_the_server_closes_during_the_bench_are_reported() {
-    let app = Application::build(Config::for_tests())
-        .await
-        .expect("server builds");
-    let url = format!("http://{}", app.local_addr());
-    let stop = app.shutdown_handle();
-    let server = tokio::spawn(app.run_until_stopped());
-    let bench = tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"))
-        .args([
-            "--json",
-            "bench",
-            "--url",
-            &url,
-            "--chats",
-            "2",
-            "--members",
-            "2",
-        ])
+    let server = Served::start(Config::for_tests()).await;
+    let bench = server
+        .bench()
+        .args(["--chats", "2", "--members", "2"])
         .args(["--idle", "--sockets-per-member", "2", "--duration", "600"])
         .output();
     let bench = tokio::spawn(bench);
 
     // Once all 8 sockets are open, the server shuts down and closes them (1001).
-    let metrics = format!("{url}/metrics");
+    let metrics = format!("{}/metrics", server.url);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let text = reqwest::get(&metrics)
@@ -169,8 +158,7 @@ async fn sockets_the_server_closes_during_the_bench_are_reported() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    stop.cancel();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 
     let out = bench.await.expect("bench task").expect("bench runs");
     let report = report_of(&out);
