@@ -15,6 +15,7 @@
 //!   with unread or pending entries (a node that died between append and queueing).
 
 use super::codec::{decode_event, encode_event};
+use super::script::Script;
 use super::streams::{entries, seq_of, Entry};
 use super::{id_of_lane_key, unavailable, Redis};
 use async_trait::async_trait;
@@ -51,14 +52,17 @@ const CLAIM_IDLE_MS: u64 = 10_000;
 const TRIM_ABOVE: u64 = 2_000;
 const KEEP: u64 = 1_000;
 
-const NEXT_SEQ: &str = r"
+static NEXT_SEQ: Script = Script::new(
+    r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-return redis.call('INCR', KEYS[1])";
+return redis.call('INCR', KEYS[1])",
+);
 
 /// KEYS: stream, `client_id` mark (or the stream again), and on a single Redis the position
 /// counter and the persisters' list. ARGV: position ('' = take the next from the counter),
 /// whether to check the mark ('1'), the chat to queue for the persisters ('' = none), fields….
-const APPEND: &str = r"
+static APPEND: Script = Script::new(
+    r"
 if ARGV[2] == '1' then
   local prev = redis.call('GET', KEYS[2])
   if prev then return {'dup', prev} end
@@ -75,52 +79,85 @@ local ok = redis.pcall('XADD', KEYS[1], seq .. '-0', unpack(ARGV, 4))
 if type(ok) == 'table' and ok.err then return {'retry', ok.err} end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], seq, 'EX', 86400) end
 if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[3]) end
-return {'ok', seq}";
+return {'ok', seq}",
+);
 
 /// Raises the counter to at least ARGV[1] (Redis may come back from a restart behind the store).
-const RAISE: &str = r"
+static RAISE: Script = Script::new(
+    r"
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
-return 0";
+return 0",
+);
 
-/// Takes a chat's work in one round trip: the per-chat lock (free, or already this
-/// consumer's), then this consumer's own pending entries, else entries a dead consumer left
-/// pending long enough, else, when no other consumer has entries pending, new ones.
-/// KEYS: stream, lock. ARGV: consumer, lock ms, count, claim idle ms.
-const TAKE: &str = r"
-local holder = redis.call('GET', KEYS[2])
-if holder and holder ~= ARGV[1] then return {'busy'} end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if holder then redis.call('DEL', KEYS[2]) end
+/// Takes the work of several chats in one round trip. For each chat: its lock (free, or
+/// already this consumer's), then this consumer's own pending entries, else entries a dead
+/// consumer left pending long enough, else, when no other consumer has entries pending, new
+/// ones. KEYS: each chat's stream and lock, in pairs (one hash slot). ARGV: consumer, lock ms,
+/// count per chat, claim idle ms. Answers one `{status, entries}` per chat.
+static TAKE: Script = Script::new(
+    r"
+local function take(stream, lock)
+  local holder = redis.call('GET', lock)
+  if holder and holder ~= ARGV[1] then return {'busy'} end
+  if redis.call('EXISTS', stream) == 0 then
+    if holder then redis.call('DEL', lock) end
+    return {'empty'}
+  end
+  redis.call('SET', lock, ARGV[1], 'PX', ARGV[2])
+  local own = redis.call('XREADGROUP', 'GROUP', 'persist', ARGV[1], 'COUNT', ARGV[3], 'STREAMS', stream, '0')
+  local live, gone = {}, {}
+  if own and own[1] then
+    for _, e in ipairs(own[1][2]) do
+      if e[2] then table.insert(live, e) else table.insert(gone, e[1]) end
+    end
+  end
+  if #gone > 0 then redis.call('XACK', stream, 'persist', unpack(gone)) end
+  if #live > 0 then return {'taken', live} end
+  local claimed = redis.call('XAUTOCLAIM', stream, 'persist', ARGV[1], ARGV[4], '0-0', 'COUNT', ARGV[3])
+  if #claimed[2] > 0 then return {'taken', claimed[2]} end
+  if redis.call('XPENDING', stream, 'persist')[1] > 0 then
+    redis.call('DEL', lock)
+    return {'wait'}
+  end
+  local fresh = redis.call('XREADGROUP', 'GROUP', 'persist', ARGV[1], 'COUNT', ARGV[3], 'STREAMS', stream, '>')
+  if fresh and fresh[1] and #fresh[1][2] > 0 then return {'taken', fresh[1][2]} end
+  redis.call('DEL', lock)
   return {'empty'}
 end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-local own = redis.call('XREADGROUP', 'GROUP', 'persist', ARGV[1], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '0')
-local live, gone = {}, {}
-if own and own[1] then
-  for _, e in ipairs(own[1][2]) do
-    if e[2] then table.insert(live, e) else table.insert(gone, e[1]) end
-  end
-end
-if #gone > 0 then redis.call('XACK', KEYS[1], 'persist', unpack(gone)) end
-if #live > 0 then return {'taken', live} end
-local claimed = redis.call('XAUTOCLAIM', KEYS[1], 'persist', ARGV[1], ARGV[4], '0-0', 'COUNT', ARGV[3])
-if #claimed[2] > 0 then return {'taken', claimed[2]} end
-if redis.call('XPENDING', KEYS[1], 'persist')[1] > 0 then
-  redis.call('DEL', KEYS[2])
-  return {'wait'}
-end
-local fresh = redis.call('XREADGROUP', 'GROUP', 'persist', ARGV[1], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-if fresh and fresh[1] and #fresh[1][2] > 0 then return {'taken', fresh[1][2]} end
-redis.call('DEL', KEYS[2])
-return {'empty'}";
+local out = {}
+for i = 1, #KEYS, 2 do out[#out + 1] = take(KEYS[i], KEYS[i + 1]) end
+return out",
+);
 
-/// Acknowledges entries and releases the lock if this consumer holds it; answers the stream's
-/// length. KEYS: stream, lock. ARGV: consumer, ids…
-const ACK: &str = r"
-if #ARGV > 1 then redis.call('XACK', KEYS[1], 'persist', unpack(ARGV, 2)) end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-return redis.call('XLEN', KEYS[1])";
+/// Acknowledges entries of several chats, releasing each chat's lock if the given consumer
+/// holds it; answers each stream's length. KEYS: each chat's stream and lock, in pairs (one
+/// hash slot). ARGV, per chat: the consumer whose lock to release ('' = keep the lock), how
+/// many ids, the ids.
+static ACK: Script = Script::new(
+    r"
+local out, a = {}, 1
+for i = 1, #KEYS, 2 do
+  local consumer, n = ARGV[a], tonumber(ARGV[a + 1])
+  if n > 0 then redis.call('XACK', KEYS[i], 'persist', unpack(ARGV, a + 2, a + 1 + n)) end
+  if consumer ~= '' and redis.call('GET', KEYS[i + 1]) == consumer then
+    redis.call('DEL', KEYS[i + 1])
+  end
+  out[#out + 1] = redis.call('XLEN', KEYS[i])
+  a = a + 2 + n
+end
+return out",
+);
+
+/// One chat's part of a batched acknowledgement.
+struct ChatAck {
+    chat: ChatId,
+    ids: Vec<String>,
+    /// The highest position acknowledged.
+    top: i64,
+    /// Whether this node's persist lock on the chat is released (its work is done).
+    release: bool,
+}
 
 /// Per-chat event streams in Redis.
 pub struct RedisChatStream {
@@ -172,12 +209,9 @@ impl RedisChatStream {
     /// The next position, on a cluster (where it cannot be taken in the append's script).
     async fn next_seq(&self) -> Result<i64, StoreError> {
         for _ in 0..3 {
-            let seq: i64 = self
-                .redis
-                .pool()
-                .eval(NEXT_SEQ, vec![self.seq_key()], Vec::<String>::new())
-                .await
-                .map_err(unavailable)?;
+            let seq: i64 = NEXT_SEQ
+                .run(&self.redis, vec![self.seq_key()], Vec::new())
+                .await?;
             if seq > 0 {
                 return Ok(seq);
             }
@@ -207,16 +241,9 @@ impl RedisChatStream {
     /// Keeps the position counter above every position the store holds.
     pub async fn raise_counter(&self) -> Result<(), StoreError> {
         let floor = self.floor.seq_floor().await?;
-        let _: Value = self
-            .redis
-            .pool()
-            .eval(
-                RAISE,
-                vec![self.redis.key(super::SEQ_KEY)],
-                vec![floor.to_string()],
-            )
-            .await
-            .map_err(unavailable)?;
+        let _: Value = RAISE
+            .run(&self.redis, vec![self.seq_key()], vec![floor.to_string()])
+            .await?;
         Ok(())
     }
 
@@ -243,62 +270,111 @@ impl RedisChatStream {
         Ok(())
     }
 
-    /// Takes work from one chat (see [`TAKE`]): `None` when the chat is busy elsewhere.
+    /// The chats in groups whose keys share a hash slot (one group on a single Redis), so that
+    /// one script can serve each group.
+    fn by_slot<T>(&self, items: Vec<T>, chat: impl Fn(&T) -> ChatId) -> Vec<Vec<T>> {
+        let mut groups: BTreeMap<usize, Vec<T>> = BTreeMap::new();
+        for item in items {
+            let lane = self.redis.read_lane(chat(&item).get());
+            groups.entry(lane).or_default().push(item);
+        }
+        groups.into_values().collect()
+    }
+
+    fn chat_keys(&self, chats: impl Iterator<Item = ChatId>) -> Vec<String> {
+        chats
+            .flat_map(|chat| [self.stream_key(chat), self.lock_key(chat)])
+            .collect()
+    }
+
+    /// Takes work from several chats (see [`TAKE`]): per chat, `None` when it is busy
+    /// elsewhere.
     async fn take(
         &self,
         consumer: &str,
-        chat: ChatId,
-        max: usize,
-    ) -> Result<Option<Vec<Entry>>, StoreError> {
-        let reply: Value = self
-            .redis
-            .pool()
-            .eval(
-                TAKE,
-                vec![self.stream_key(chat), self.lock_key(chat)],
-                vec![
-                    consumer.to_owned(),
-                    LOCK_MS.to_string(),
-                    max.to_string(),
-                    CLAIM_IDLE_MS.to_string(),
-                ],
-            )
-            .await
-            .map_err(unavailable)?;
-        let Value::Array(mut parts) = reply else {
-            return Ok(Some(Vec::new()));
-        };
-        let status = parts.first().and_then(Value::as_string).unwrap_or_default();
-        Ok(match status.as_str() {
-            "taken" if parts.len() > 1 => {
-                self.lock().insert((consumer.to_owned(), chat));
-                Some(entries(parts.swap_remove(1)))
+        chats: Vec<ChatId>,
+        per_chat: usize,
+    ) -> Result<Vec<(ChatId, Option<Vec<Entry>>)>, StoreError> {
+        let args = vec![
+            consumer.to_owned(),
+            LOCK_MS.to_string(),
+            per_chat.to_string(),
+            CLAIM_IDLE_MS.to_string(),
+        ];
+        let takes = self.by_slot(chats, |c| *c).into_iter().map(|group| {
+            let keys = self.chat_keys(group.iter().copied());
+            let args = args.clone();
+            async move {
+                let reply: Value = TAKE.run(&self.redis, keys, args).await?;
+                let Value::Array(replies) = reply else {
+                    return Err(unavailable("the take script answered no list"));
+                };
+                Ok::<_, StoreError>(group.into_iter().zip(replies).collect::<Vec<_>>())
             }
-            "busy" | "wait" => None,
-            _ => Some(Vec::new()),
-        })
+        });
+        let mut out = Vec::new();
+        for taken in futures_util::future::join_all(takes).await {
+            for (chat, reply) in taken? {
+                let Value::Array(mut parts) = reply else {
+                    out.push((chat, Some(Vec::new())));
+                    continue;
+                };
+                let status = parts.first().and_then(Value::as_string).unwrap_or_default();
+                let entries = match status.as_str() {
+                    "taken" if parts.len() > 1 => {
+                        self.lock().insert((consumer.to_owned(), chat));
+                        Some(entries(parts.swap_remove(1)))
+                    }
+                    "busy" | "wait" => None,
+                    _ => Some(Vec::new()),
+                };
+                out.push((chat, entries));
+            }
+        }
+        Ok(out)
     }
 
-    /// Acknowledges `ids` of `chat`, releases this node's lock on it, trims a long stream.
-    async fn ack_chat(&self, chat: ChatId, ids: Vec<String>, top: i64) -> Result<(), StoreError> {
-        let consumer = self
-            .lock()
-            .iter()
-            .find(|(_, c)| *c == chat)
-            .map(|(consumer, _)| consumer.clone());
-        let mut args = vec![consumer.clone().unwrap_or_default()];
-        args.extend(ids);
-        let len: i64 = self
-            .redis
-            .pool()
-            .eval(ACK, vec![self.stream_key(chat), self.lock_key(chat)], args)
-            .await
-            .map_err(unavailable)?;
-        if let Some(consumer) = consumer {
-            self.lock().remove(&(consumer, chat));
-        }
-        if len > TRIM_ABOVE as i64 {
-            self.trim(chat, top).await?;
+    /// Acknowledges entries of several chats, releases this node's locks on those whose work
+    /// is done, and trims long streams.
+    async fn ack(&self, acks: Vec<ChatAck>) -> Result<(), StoreError> {
+        let runs = self
+            .by_slot(acks, |a| a.chat)
+            .into_iter()
+            .map(|group| async move {
+                let keys = self.chat_keys(group.iter().map(|a| a.chat));
+                let mut args = Vec::new();
+                let mut released = Vec::new();
+                for a in &group {
+                    let consumer = a
+                        .release
+                        .then(|| {
+                            self.lock()
+                                .iter()
+                                .find(|(_, c)| *c == a.chat)
+                                .map(|(consumer, _)| consumer.clone())
+                        })
+                        .flatten();
+                    args.push(consumer.clone().unwrap_or_default());
+                    args.push(a.ids.len().to_string());
+                    args.extend(a.ids.iter().cloned());
+                    released.extend(consumer.map(|c| (c, a.chat)));
+                }
+                let lengths: Vec<i64> = ACK.run(&self.redis, keys, args).await?;
+                {
+                    let mut held = self.lock();
+                    for key in &released {
+                        held.remove(key);
+                    }
+                }
+                for (a, len) in group.iter().zip(lengths) {
+                    if a.release && len > TRIM_ABOVE as i64 {
+                        self.trim(a.chat, a.top).await?;
+                    }
+                }
+                Ok::<_, StoreError>(())
+            });
+        for acked in futures_util::future::join_all(runs).await {
+            acked?;
         }
         Ok(())
     }
@@ -381,12 +457,7 @@ impl ChatStream for RedisChatStream {
                 args.push(k.clone());
                 args.push(v.clone());
             }
-            let reply: Vec<String> = self
-                .redis
-                .pool()
-                .eval(APPEND, keys.clone(), args)
-                .await
-                .map_err(unavailable)?;
+            let reply: Vec<String> = APPEND.run(&self.redis, keys.clone(), args).await?;
             let number = |i: usize| reply.get(i).and_then(|p| p.parse().ok()).unwrap_or(0);
             match reply.first().map(String::as_str) {
                 Some("ok") => {
@@ -491,54 +562,42 @@ impl ChatStream for RedisChatStream {
             .filter_map(|c| c.parse().ok().map(ChatId))
             .filter(|c| seen.insert(*c))
             .collect();
-        // Every chat in one round trip each, all at once.
+        // Every chat at once, in one round trip per hash slot.
         let per_chat = (max / chats.len().max(1)).max(16);
-        let takes = chats
-            .iter()
-            .map(|chat| self.take(consumer, *chat, per_chat));
-        let taken = futures_util::future::join_all(takes).await;
         let mut out = Vec::new();
         let mut busy = Vec::new();
         let mut acks = Vec::new();
-        for (chat, taken) in chats.iter().zip(taken) {
-            let Some(entries) = taken? else {
+        for (chat, taken) in self.take(consumer, chats, per_chat).await? {
+            let Some(entries) = taken else {
                 // Another persister has it, or has older entries of it pending: try later.
-                busy.push(*chat);
+                busy.push(chat);
                 continue;
             };
             let mut ephemeral = Vec::new();
             let mut work = Vec::new();
             for entry in &entries {
-                match self.decode(*chat, entry) {
+                match self.decode(chat, entry) {
                     Some(e) if e.kind.is_persisted() => work.push(e),
                     _ => ephemeral.push(entry.0.clone()),
                 }
             }
             if entries.len() >= per_chat {
-                busy.push(*chat); // there may be more
+                busy.push(chat); // there may be more
             }
-            if work.is_empty() {
-                if !entries.is_empty() {
-                    let top = ephemeral
-                        .iter()
-                        .filter_map(|id| seq_of(id))
-                        .max()
-                        .unwrap_or(0);
-                    acks.push(self.ack_chat(*chat, ephemeral, top));
-                }
-            } else {
-                if !ephemeral.is_empty() {
-                    let _: Value = pool
-                        .xack(self.stream_key(*chat), GROUP, ephemeral)
-                        .await
-                        .map_err(unavailable)?;
-                }
-                out.extend(work);
+            // With work, the lock stays until the work is committed and acknowledged.
+            let release = work.is_empty();
+            if !ephemeral.is_empty() {
+                let top = ephemeral.iter().filter_map(|id| seq_of(id)).max();
+                acks.push(ChatAck {
+                    chat,
+                    ids: ephemeral,
+                    top: top.unwrap_or(0),
+                    release,
+                });
             }
+            out.extend(work);
         }
-        for acked in futures_util::future::join_all(acks).await {
-            acked?;
-        }
+        self.ack(acks).await?;
         self.requeue(&busy).await?;
         if out.is_empty() && !busy.is_empty() {
             // Only chats others hold: give them a moment rather than spin on the list.
@@ -558,11 +617,14 @@ impl ChatStream for RedisChatStream {
         // New entries of these chats queued themselves when appended: no re-queue needed.
         let acks = by_chat
             .into_iter()
-            .map(|(chat, (ids, top))| self.ack_chat(chat, ids, top));
-        for acked in futures_util::future::join_all(acks).await {
-            acked?;
-        }
-        Ok(())
+            .map(|(chat, (ids, top))| ChatAck {
+                chat,
+                ids,
+                top,
+                release: true,
+            })
+            .collect();
+        self.ack(acks).await
     }
 
     fn read_lanes(&self) -> usize {

@@ -17,6 +17,7 @@ mod commit_bus;
 mod members;
 mod presence;
 mod revocations;
+mod script;
 mod streams;
 mod user_feed;
 

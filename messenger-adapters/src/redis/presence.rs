@@ -3,6 +3,7 @@
 //! time that its node pushes forward on every [`Presence::refresh`]; the sockets of a node
 //! that died without cleaning up fall out within [`TTL_MS`].
 
+use super::script::Script;
 use super::{unavailable, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
@@ -16,7 +17,8 @@ use std::sync::{Arc, Mutex};
 pub const TTL_MS: i64 = 30_000;
 
 /// Adds a member; answers 1 if its user had no live member before.
-const OPEN: &str = r"
+static OPEN: Script = Script::new(
+    r"
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local had = 0
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -24,16 +26,19 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 if had == 0 then return 1 end
-return 0";
+return 0",
+);
 
 /// Removes a member; answers 1 if it was its user's last live member.
-const CLOSE: &str = r"
+static CLOSE: Script = Script::new(
+    r"
 if redis.call('ZREM', KEYS[1], ARGV[3]) == 0 then return 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if string.sub(m, 1, #ARGV[4]) == ARGV[4] then return 0 end
 end
-return 1";
+return 1",
+);
 
 /// Online sets in Redis.
 pub struct RedisPresence {
@@ -88,17 +93,15 @@ impl RedisPresence {
     /// `expiry`); `true` when the user's presence in the chat changed.
     async fn change_chat_set(
         &self,
-        script: &str,
+        script: &Script,
         chat: ChatId,
         socket: &SocketKey,
         now: i64,
         expiry: Option<i64>,
     ) -> Result<bool, StoreError> {
-        let changed: i64 = self
-            .redis
-            .pool()
-            .eval(
-                script.to_owned(),
+        let changed: i64 = script
+            .run(
+                &self.redis,
                 vec![self.chat_key(chat)],
                 vec![
                     now.to_string(),
@@ -107,8 +110,7 @@ impl RedisPresence {
                     format!("{}|", socket.user.get()),
                 ],
             )
-            .await
-            .map_err(unavailable)?;
+            .await?;
         Ok(changed == 1)
     }
 
@@ -137,7 +139,7 @@ impl Presence for RedisPresence {
         let Some(chat) = socket.chat else {
             return Ok(false);
         };
-        self.change_chat_set(OPEN, chat, socket, now, Some(now + self.ttl_ms))
+        self.change_chat_set(&OPEN, chat, socket, now, Some(now + self.ttl_ms))
             .await
     }
 
@@ -151,7 +153,7 @@ impl Presence for RedisPresence {
         let Some(chat) = socket.chat else {
             return Ok(false);
         };
-        self.change_chat_set(CLOSE, chat, socket, Self::now_ms(), None)
+        self.change_chat_set(&CLOSE, chat, socket, Self::now_ms(), None)
             .await
     }
 

@@ -19,6 +19,7 @@ macro_rules! chat_stream_contract {
                 a_blocked_read_wakes_on_append_and_times_out_otherwise,
                 a_repeated_client_id_is_not_appended_twice,
                 the_persister_claims_message_events_once_until_acknowledged,
+                claims_span_many_chats_each_in_position_order,
                 the_sweep_reports_unread_and_pending_message_events,
             ]
         );
@@ -204,6 +205,57 @@ pub async fn the_persister_claims_message_events_once_until_acknowledged(stream:
         claimed.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(),
         vec![appended.seq]
     );
+}
+
+pub async fn claims_span_many_chats_each_in_position_order(stream: &dyn ChatStream) {
+    // Chats 1..=20 (every read lane) get two messages each around a typing entry; chats
+    // 31..=34 only typing, which is never work.
+    let mut expected = Vec::new();
+    for round in 0..2 {
+        for chat in 1..=20 {
+            expected.push(append(stream, chat, create(1, &format!("{chat}/{round}"), None)).await);
+            append(stream, chat, typing(2)).await;
+        }
+    }
+    for chat in 31..=34 {
+        append(stream, chat, typing(1)).await;
+    }
+    let mut claimed = Vec::new();
+    loop {
+        let batch = stream.claim_unpersisted("p1", 1000, None).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        for chat in 1..=20 {
+            let seqs: Vec<EventSeq> = batch
+                .iter()
+                .filter(|e| e.chat_id == ChatId(chat))
+                .map(|e| e.seq)
+                .collect();
+            assert!(seqs.is_sorted(), "chat {chat} out of order: {seqs:?}");
+        }
+        let keys: Vec<(ChatId, EventSeq)> = batch.iter().map(|e| (e.chat_id, e.seq)).collect();
+        stream.ack_persisted(&keys).await.unwrap();
+        claimed.extend(batch);
+    }
+    claimed.sort_by_key(|e| e.seq);
+    assert_eq!(claimed, expected, "every message event once, nothing else");
+    // Typing alone never queues its chat; the sweep puts such chats in the persisters' way,
+    // and a claim clears their entries without returning them.
+    stream.sweep().await.unwrap();
+    assert!(stream
+        .claim_unpersisted("p1", 1000, None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(stream.sweep().await.unwrap(), PersistBacklog::default());
+    // A chat that had only typing is free for the next message.
+    let late = append(stream, 31, create(1, "late", None)).await;
+    let next = stream
+        .claim_unpersisted("p2", 10, Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(next, vec![late]);
 }
 
 pub async fn the_sweep_reports_unread_and_pending_message_events(stream: &dyn ChatStream) {
