@@ -2,6 +2,7 @@
 //! on the same storage as the server (`DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`).
 
 mod bench;
+mod bench_open;
 mod chats;
 mod context;
 mod output;
@@ -45,6 +46,9 @@ enum Command {
     Seed(seed::SeedArgs),
     /// Load-test servers over the public protocol (HTTP + one WebSocket per member).
     Bench(bench::BenchArgs),
+    /// Time opening a chat (socket until its history, the history page) against a control,
+    /// one request at a time.
+    BenchOpen(bench_open::BenchOpenArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -78,6 +82,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Chat(cmd) => chats::run(&context::Context::open().await?, &out, cmd).await,
         Command::Seed(args) => seed::run(&context::Context::open().await?, &out, args).await,
         Command::Bench(args) => bench::run(&out, args).await,
+        Command::BenchOpen(args) => bench_open::run(&out, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -24,9 +24,14 @@ impl Served {
 
     /// `messenger-cli --json bench --url <this server>`; each test adds its shape and options.
     fn bench(&self) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"));
-        command.args(["--json", "bench", "--url", &self.url]);
-        command
+        self.cli("bench")
+    }
+
+    /// `messenger-cli --json <command> --url <this server>`.
+    fn cli(&self, command: &str) -> tokio::process::Command {
+        let mut cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_messenger-cli"));
+        cli.args(["--json", command, "--url", &self.url]);
+        cli
     }
 
     async fn stop(self) {
@@ -164,4 +169,82 @@ async fn sockets_the_server_closes_during_the_bench_are_reported() {
     let report = report_of(&out);
     assert_eq!(report["sockets"], 8, "{report}");
     assert_eq!(report["closed_early"], 8, "{report}");
+}
+
+#[tokio::test]
+async fn bench_open_times_the_socket_the_page_and_the_control_on_a_chat_with_history() {
+    let server = Served::start(Config::for_tests()).await;
+    let http = reqwest::Client::new();
+    let signed_up: Value = http
+        .post(format!("{}/register", server.url))
+        .json(&serde_json::json!({
+            "phone": "+15550001111", "password": "open-bench-pw", "username": "opener"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signed_up["token"].as_str().expect("a token");
+    let chat: Value = http
+        .post(format!("{}/chats", server.url))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": "history", "participants": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chat_id = chat["chat_id"].as_i64().expect("a chat id");
+    for n in 0..25 {
+        let sent = http
+            .post(format!("{}/chats/{chat_id}/messages", server.url))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"text": format!("m{n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 201);
+    }
+
+    let out = server
+        .cli("bench-open")
+        .args(["--phone", "+15550001111", "--password", "open-bench-pw"])
+        .args(["--count", "3"])
+        .output()
+        .await
+        .expect("bench-open runs");
+    let report = report_of(&out);
+    assert_eq!(report["chat"], chat_id, "the user's only chat: {report}");
+    assert_eq!(report["count"], 3, "{report}");
+    assert_eq!(
+        report["history_messages"], 20,
+        "a socket opens on the last 20: {report}"
+    );
+    assert_eq!(
+        report["page_messages"], 20,
+        "a page holds 20 by default: {report}"
+    );
+    for timing in ["open_ms", "page_ms", "control_ms"] {
+        let p50 = report[timing]["p50"].as_f64().expect("a p50");
+        let max = report[timing]["max"].as_f64().expect("a max");
+        assert!(p50 > 0.0 && p50 <= max, "{timing}: {report}");
+    }
+
+    let wrong = server
+        .cli("bench-open")
+        .args(["--phone", "+15550001111", "--password", "not-it"])
+        .output()
+        .await
+        .expect("bench-open runs");
+    assert!(!wrong.status.success(), "a wrong password fails the run");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("401"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+
+    server.stop().await;
 }
