@@ -306,8 +306,14 @@ impl RedisChatStream {
             let args = args.clone();
             async move {
                 let reply: Value = TAKE.run(&self.redis, keys, args).await?;
-                let Value::Array(replies) = reply else {
-                    return Err(unavailable("the take script answered no list"));
+                let replies = match reply {
+                    Value::Array(replies) if replies.len() == group.len() => replies,
+                    other => {
+                        return Err(unavailable(format!(
+                            "the take script answered {other:?} for {} chats",
+                            group.len()
+                        )))
+                    }
                 };
                 Ok::<_, StoreError>(group.into_iter().zip(replies).collect::<Vec<_>>())
             }
@@ -360,6 +366,9 @@ impl RedisChatStream {
                     released.extend(consumer.map(|c| (c, a.chat)));
                 }
                 let lengths: Vec<i64> = ACK.run(&self.redis, keys, args).await?;
+                if lengths.len() != group.len() {
+                    return Err(unavailable("the ack script answered for other chats"));
+                }
                 {
                     let mut held = self.lock();
                     for key in &released {

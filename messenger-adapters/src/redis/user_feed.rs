@@ -2,6 +2,7 @@
 //! lane), positions from the user's own counter, trimmed to the newest entries.
 
 use super::codec::{decode_feed, encode_feed};
+use super::script::Script;
 use super::streams::seq_of;
 use super::{id_of_lane_key, unavailable, Redis};
 use async_trait::async_trait;
@@ -11,10 +12,12 @@ use messenger_core::{FeedEntry, FeedEvent, StoreError, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
-const PUBLISH: &str = r"
+static PUBLISH: Script = Script::new(
+    r"
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000, seq .. '-0', unpack(ARGV))
-return seq";
+return seq",
+);
 
 /// Per-user feeds in Redis.
 pub struct RedisUserFeed {
@@ -43,16 +46,15 @@ impl UserFeed for RedisUserFeed {
             .into_iter()
             .flat_map(|(k, v)| [k, v])
             .collect();
-        let pool = self.redis.pool();
         let writes = users.iter().map(|u| {
-            pool.eval::<i64, _, _, _>(
-                PUBLISH,
+            PUBLISH.run::<i64>(
+                &self.redis,
                 vec![self.feed_key(*u), self.seq_key(*u)],
                 args.clone(),
             )
         });
         for result in futures_util::future::join_all(writes).await {
-            result.map_err(unavailable)?;
+            result?;
         }
         Ok(())
     }

@@ -8,8 +8,12 @@ use async_trait::async_trait;
 use messenger_core::ports::{ChatStream, UserFeed};
 use messenger_core::services::PresenceService;
 use messenger_core::{ChatEvent, ChatEventKind, ChatId, CoreError, EventSeq, FeedEntry, UserId};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The `type` of a presence frame.
+const PRESENCE: &str = "presence";
 
 /// A chat event as every local connection gets it.
 #[derive(Debug)]
@@ -57,27 +61,41 @@ impl ChatSource {
         }
     }
 
-    async fn deliver(&self, event: ChatEvent) -> Result<Delivery, CoreError> {
+    /// The event's delivery. A presence event carries the chat's online set as it is now, so
+    /// every presence event of a chat in one read gets the same frame: `presence_frames` keeps
+    /// it, and the set is read once per chat and read, not once per event (a socket catching
+    /// up on a long run of comings and goings would otherwise wait for a round trip each).
+    async fn deliver(
+        &self,
+        event: ChatEvent,
+        presence_frames: &mut HashMap<ChatId, Arc<str>>,
+    ) -> Result<Delivery, CoreError> {
         let for_feed = !matches!(
             event.kind,
             ChatEventKind::Typing { .. } | ChatEventKind::PresenceChanged
         );
-        let frame = match ServerFrame::from_event(&event) {
-            Some(frame) => frame,
-            None => ServerFrame::Presence {
-                online: self
-                    .presence
-                    .online_in_chat(event.chat_id)
-                    .await?
-                    .into_iter()
-                    .map(UserId::get)
-                    .collect(),
-            },
+        let (frame, frame_type) = match ServerFrame::from_event(&event) {
+            Some(frame) => (frame.to_json(), frame.type_name()),
+            None => {
+                let frame = match presence_frames.get(&event.chat_id) {
+                    Some(frame) => frame.clone(),
+                    None => {
+                        let online = self.presence.online_in_chat(event.chat_id).await?;
+                        let frame = ServerFrame::Presence {
+                            online: online.into_iter().map(UserId::get).collect(),
+                        }
+                        .to_json();
+                        presence_frames.insert(event.chat_id, frame.clone());
+                        frame
+                    }
+                };
+                (frame, PRESENCE)
+            }
         };
         Ok(Delivery {
             event,
-            frame: frame.to_json(),
-            frame_type: frame.type_name(),
+            frame,
+            frame_type,
             for_feed,
         })
     }
@@ -98,10 +116,12 @@ impl Source for ChatSource {
             cursors.iter().map(|(c, p)| (*c, EventSeq(*p))).collect();
         let events = self.stream.read_after(&cursors, limit, block).await?;
         let mut out = Vec::with_capacity(events.len());
+        let mut presence_frames = HashMap::new();
         for event in events {
             let (chat, seq) = (event.chat_id, event.seq.0);
             self.observe_lag(&event);
-            out.push((chat, seq, Arc::new(self.deliver(event).await?)));
+            let delivery = self.deliver(event, &mut presence_frames).await?;
+            out.push((chat, seq, Arc::new(delivery)));
         }
         Ok(out)
     }
@@ -161,5 +181,78 @@ impl Source for FeedSource {
 
     fn lane(&self, user: &UserId) -> usize {
         self.feed.read_lane(*user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use messenger_core::ports::MockPresence;
+    use messenger_core::{EventDraft, Message, MessageId, Timestamp};
+
+    fn presence_changed() -> EventDraft {
+        EventDraft {
+            origin: None,
+            kind: ChatEventKind::PresenceChanged,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_of_presence_events_reads_the_online_set_once_per_chat() {
+        let mut ports = messenger_adapters::memory::in_memory_ports(b"secret");
+        let mut presence = MockPresence::new();
+        presence
+            .expect_online_in_chat()
+            .times(2) // chats 1 and 2, whatever the number of their presence events
+            .returning(|chat| Ok(vec![UserId(chat.get() * 10)]));
+        ports.presence = Arc::new(presence);
+        let stream = ports.stream.clone();
+        for _ in 0..50 {
+            stream.append(ChatId(1), presence_changed()).await.unwrap();
+        }
+        let message = Message {
+            id: MessageId(0),
+            chat_id: ChatId(1),
+            author_id: UserId(10),
+            text: "hi".into(),
+            created_at: Timestamp::from_unix_millis(0),
+            edited_at: None,
+        };
+        let created = EventDraft {
+            origin: None,
+            kind: ChatEventKind::MessageCreated {
+                message,
+                client_id: None,
+            },
+        };
+        stream.append(ChatId(1), created).await.unwrap();
+        stream.append(ChatId(2), presence_changed()).await.unwrap();
+        let source = ChatSource::new(
+            stream,
+            Arc::new(PresenceService::new(&ports)),
+            Arc::new(Metrics::default()),
+        );
+
+        let read = source
+            .read(&[(ChatId(1), 0), (ChatId(2), 0)], 256, None)
+            .await
+            .unwrap();
+
+        let frames = |chat: i64| -> Vec<(&str, &str)> {
+            read.iter()
+                .filter(|(c, _, _)| *c == ChatId(chat))
+                .map(|(_, _, d)| (d.frame_type, &*d.frame))
+                .collect()
+        };
+        let chat_1 = frames(1);
+        assert_eq!(chat_1.len(), 51);
+        assert!(chat_1[..50]
+            .iter()
+            .all(|f| *f == ("presence", r#"{"type":"presence","online":[10]}"#)));
+        assert_eq!(chat_1[50].0, "MessageCreated");
+        assert_eq!(
+            frames(2),
+            vec![("presence", r#"{"type":"presence","online":[20]}"#)]
+        );
     }
 }
