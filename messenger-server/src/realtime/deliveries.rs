@@ -12,9 +12,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The `type` of a presence frame.
-const PRESENCE: &str = "presence";
-
 /// A chat event as every local connection gets it.
 #[derive(Debug)]
 pub struct Delivery {
@@ -68,7 +65,7 @@ impl ChatSource {
     async fn deliver(
         &self,
         event: ChatEvent,
-        presence_frames: &mut HashMap<ChatId, Arc<str>>,
+        presence_frames: &mut HashMap<ChatId, (Arc<str>, &'static str)>,
     ) -> Result<Delivery, CoreError> {
         let for_feed = !matches!(
             event.kind,
@@ -76,21 +73,18 @@ impl ChatSource {
         );
         let (frame, frame_type) = match ServerFrame::from_event(&event) {
             Some(frame) => (frame.to_json(), frame.type_name()),
-            None => {
-                let frame = match presence_frames.get(&event.chat_id) {
-                    Some(frame) => frame.clone(),
-                    None => {
-                        let online = self.presence.online_in_chat(event.chat_id).await?;
-                        let frame = ServerFrame::Presence {
-                            online: online.into_iter().map(UserId::get).collect(),
-                        }
-                        .to_json();
-                        presence_frames.insert(event.chat_id, frame.clone());
-                        frame
-                    }
-                };
-                (frame, PRESENCE)
-            }
+            None => match presence_frames.get(&event.chat_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let online = self.presence.online_in_chat(event.chat_id).await?;
+                    let frame = ServerFrame::Presence {
+                        online: online.into_iter().map(UserId::get).collect(),
+                    };
+                    let made = (frame.to_json(), frame.type_name());
+                    presence_frames.insert(event.chat_id, made.clone());
+                    made
+                }
+            },
         };
         Ok(Delivery {
             event,
