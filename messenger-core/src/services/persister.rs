@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Commits message events from the chat streams to the message store, in batches (group
-/// commit); after the commit, notifies each author's connection and acknowledges the events in
-/// the stream.
+/// commit), acknowledges them in the stream only after the commit, then notifies each author's
+/// connection.
 pub struct Persister {
     stream: Arc<dyn ChatStream>,
     messages: Arc<dyn MessageStore>,
@@ -34,8 +34,7 @@ impl Persister {
         }
     }
 
-    /// Takes one batch (waiting up to `block` for work), commits it, notifies the authors, then
-    /// acknowledges the batch in the stream.
+    /// Takes one batch (waiting up to `block` for work), commits it and notifies the authors.
     /// Returns how many events were committed. On a store failure nothing is acknowledged, so
     /// the same events are taken again later.
     pub async fn persist_batch(&self, block: Option<Duration>) -> Result<usize, CoreError> {
@@ -56,6 +55,7 @@ impl Persister {
             )));
         }
         let keys: Vec<(ChatId, EventSeq)> = events.iter().map(|e| (e.chat_id, e.seq)).collect();
+        self.stream.ack_persisted(&keys).await?;
         let notices = events
             .into_iter()
             .zip(outcomes)
@@ -68,11 +68,7 @@ impl Persister {
             })
             .collect::<Vec<_>>();
         let n = notices.len();
-        // The authors' acks need only the commit, so they go out before the stream's
-        // acknowledgement. Should that fail, the events are taken and applied again (nothing
-        // changes) and their authors are told a second time.
         self.notifier.committed(notices).await;
-        self.stream.ack_persisted(&keys).await?;
         Ok(n)
     }
 }

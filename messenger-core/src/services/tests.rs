@@ -1387,7 +1387,7 @@ fn claimed() -> Vec<ChatEvent> {
 }
 
 #[tokio::test]
-async fn persister_applies_one_batch_notifies_after_the_commit_then_acks() {
+async fn persister_applies_one_batch_acks_after_the_commit_and_notifies() {
     let mut m = Mocks::bare();
     let mut notifier = MockCommitNotifier::new();
     let mut seq = Sequence::new();
@@ -1408,6 +1408,14 @@ async fn persister_applies_one_batch_notifies_after_the_commit_then_acks() {
                 CommitOutcome::NotFound,
             ])
         });
+    m.stream
+        .expect_ack_persisted()
+        .withf(|keys: &[(ChatId, EventSeq)]| {
+            keys == [(CHAT, EventSeq(42)), (OTHER_CHAT, EventSeq(43))]
+        })
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_| Ok(()));
     notifier
         .expect_committed()
         .times(1)
@@ -1433,14 +1441,6 @@ async fn persister_applies_one_batch_notifies_after_the_commit_then_acks() {
                 ]
             );
         });
-    m.stream
-        .expect_ack_persisted()
-        .withf(|keys: &[(ChatId, EventSeq)]| {
-            keys == [(CHAT, EventSeq(42)), (OTHER_CHAT, EventSeq(43))]
-        })
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|_| Ok(()));
     let n = persister(m, notifier).persist_batch(BLOCK).await.unwrap();
     assert_eq!(n, 2);
 }
