@@ -40,6 +40,13 @@ impl Served {
     }
 }
 
+/// Asserts that a run failed (`why`) and that its stderr says `reason`.
+fn assert_failed_saying(out: &std::process::Output, reason: &str, why: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{why}");
+    assert!(stderr.contains(reason), "{stderr}");
+}
+
 /// The JSON report of a bench that succeeded.
 fn report_of(out: &std::process::Output) -> Value {
     assert!(
@@ -124,11 +131,10 @@ async fn an_idle_bench_opens_several_sockets_per_member_and_sends_nothing() {
     let refused = bench(&["--sockets-per-member", "3"])
         .await
         .expect("bench runs");
-    assert!(!refused.status.success(), "several sockets per sender");
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("--sockets-per-member"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
+    assert_failed_saying(
+        &refused,
+        "--sockets-per-member",
+        "several sockets per sender",
     );
 
     server.stop().await;
@@ -239,12 +245,7 @@ async fn bench_open_times_the_socket_the_page_and_the_control_on_a_chat_with_his
         .output()
         .await
         .expect("bench-open runs");
-    assert!(!wrong.status.success(), "a wrong password fails the run");
-    assert!(
-        String::from_utf8_lossy(&wrong.stderr).contains("401"),
-        "{}",
-        String::from_utf8_lossy(&wrong.stderr)
-    );
+    assert_failed_saying(&wrong, "401", "a wrong password fails the run");
 
     server.stop().await;
 }
