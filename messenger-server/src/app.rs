@@ -24,8 +24,8 @@ use tokio_util::task::TaskTracker;
 
 /// How long sockets get to close when the server stops.
 const SOCKET_GRACE: Duration = Duration::from_secs(5);
-/// Reader tasks (each one blocking connection) for chat streams, and for user feeds.
-const CHAT_READERS: usize = 2;
+/// Reader tasks (each one blocking connection) for user feeds. Chats get one per read lane of
+/// their streams (the hub follows each lane's log).
 const FEED_READERS: usize = 1;
 /// Group commit size of the persister.
 const PERSIST_BATCH: usize = 512;
@@ -95,7 +95,7 @@ impl Application {
                 services.presence.clone(),
                 metrics.clone(),
             )),
-            CHAT_READERS,
+            1,
             background_stop.clone(),
             background.clone(),
         );

@@ -2,11 +2,12 @@
 
 use super::{lock, look_or_wait};
 use async_trait::async_trait;
-use messenger_core::ports::{ChatStream, PersistBacklog};
+use messenger_core::ports::{ChatStream, LanePage, PersistBacklog};
 use messenger_core::{
     Appended, ChatEvent, ChatEventKind, ChatId, EventDraft, EventSeq, StoreError, UserId,
 };
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -15,6 +16,8 @@ use tokio::sync::Notify;
 const RETAIN_PER_CHAT: usize = 10_000;
 /// A claimed event not acknowledged for this long is handed to the next claimant.
 const RECLAIM_AFTER: Duration = Duration::from_secs(30);
+/// Events kept in the (single) read lane's log for nodes following every chat at once.
+const RETAIN_IN_LANE: usize = 50_000;
 
 #[derive(Default)]
 struct ChatLog {
@@ -57,14 +60,37 @@ struct State {
     chats: HashMap<ChatId, ChatLog>,
     unclaimed: VecDeque<ChatEvent>,
     claimed: HashMap<(ChatId, EventSeq), Claim>,
+    /// Every chat's events in position order (one read lane), bounded.
+    lane: VecDeque<ChatEvent>,
+    /// The newest position dropped from `lane`.
+    lane_dropped: EventSeq,
 }
 
 /// Every chat's event log in memory. Positions come from one counter, so they are unique
 /// across chats and increase within each.
-#[derive(Default)]
 pub struct MemoryChatStream {
     state: Mutex<State>,
     work: Notify,
+    lane_appended: Arc<Notify>,
+    lane_bound: usize,
+}
+
+impl Default for MemoryChatStream {
+    fn default() -> Self {
+        Self::with_lane_bound(RETAIN_IN_LANE)
+    }
+}
+
+impl MemoryChatStream {
+    /// Logs whose read lane keeps only the newest `bound` events.
+    pub fn with_lane_bound(bound: usize) -> Self {
+        MemoryChatStream {
+            state: Mutex::default(),
+            work: Notify::new(),
+            lane_appended: Arc::default(),
+            lane_bound: bound,
+        }
+    }
 }
 
 #[async_trait]
@@ -90,6 +116,13 @@ impl ChatStream for MemoryChatStream {
         log.events.push_back(event.clone());
         log.trim();
         log.notify.notify_waiters();
+        s.lane.push_back(event.clone());
+        while s.lane.len() > self.lane_bound {
+            if let Some(old) = s.lane.pop_front() {
+                s.lane_dropped = old.seq;
+            }
+        }
+        self.lane_appended.notify_waiters();
         self.work.notify_waiters();
         Ok(Appended::New(event))
     }
@@ -123,6 +156,39 @@ impl ChatStream for MemoryChatStream {
                 .collect()
         };
         Ok(look_or_wait(block, notifies, look).await)
+    }
+
+    async fn read_lane_log(
+        &self,
+        lane: usize,
+        after: EventSeq,
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<LanePage, StoreError> {
+        if lane != 0 {
+            return Ok(LanePage::default());
+        }
+        let gap = AtomicBool::new(false);
+        let notifies = || vec![self.lane_appended.clone()];
+        let look = || {
+            let s = lock(&self.state);
+            gap.store(s.lane_dropped > after, Ordering::Relaxed);
+            let start = s.lane.partition_point(|e| e.seq <= after);
+            s.lane.range(start..).take(limit).cloned().collect()
+        };
+        let events = look_or_wait(block, notifies, look).await;
+        Ok(LanePage {
+            events,
+            gap: gap.into_inner(),
+        })
+    }
+
+    async fn lane_log_head(&self, lane: usize) -> Result<EventSeq, StoreError> {
+        let s = lock(&self.state);
+        Ok(match s.lane.back() {
+            Some(e) if lane == 0 => e.seq,
+            _ => EventSeq(0),
+        })
     }
 
     async fn claim_unpersisted(
@@ -203,5 +269,13 @@ impl ChatStream for MemoryChatStream {
 
 #[cfg(test)]
 mod tests {
-    messenger_core::chat_stream_contract!(super::MemoryChatStream::default());
+    use super::MemoryChatStream;
+
+    messenger_core::chat_stream_contract!(MemoryChatStream::default());
+
+    #[tokio::test]
+    async fn a_reader_behind_the_lane_logs_bound_is_told_of_the_gap() {
+        let stream = MemoryChatStream::with_lane_bound(10);
+        messenger_core::testing::chat_stream::a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(&stream).await;
+    }
 }

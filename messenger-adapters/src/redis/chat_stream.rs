@@ -7,6 +7,10 @@
 //!   accepts an id only above the stream's newest, so a writer that took a lower number after
 //!   a concurrent writer took a higher one is refused and takes a new number. Either way
 //!   stream order is position order on every node.
+//! - Every event also enters its read lane's log (one stream per lane, bounded, each entry
+//!   naming its chat), written by the same script at the same position: a node follows all the
+//!   chats of a lane with one blocking read of one key, whatever their number. A reader that
+//!   fell behind the log's bound learns it from the stream's oldest entry (see [`LANE_READ`]).
 //! - The counter is seeded from the store's highest message id when Redis lost it.
 //! - Message events are persisted through the consumer group `persist` of each chat's stream.
 //!   A list of chats with new work wakes the persisters; a persister holds a short per-chat
@@ -21,7 +25,7 @@ use super::{id_of_lane_key, unavailable, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
-use messenger_core::ports::{ChatStream, PersistBacklog};
+use messenger_core::ports::{ChatStream, LanePage, PersistBacklog};
 use messenger_core::{Appended, ChatEvent, ChatId, EventDraft, EventSeq, StoreError, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -51,6 +55,11 @@ const CLAIM_IDLE_MS: u64 = 10_000;
 /// Stream length above which acknowledged entries are trimmed, keeping this many.
 const TRIM_ABOVE: u64 = 2_000;
 const KEEP: u64 = 1_000;
+/// Entries kept (about) in each read lane's log: a node whose reader falls further behind
+/// reads its chats' own streams instead.
+const LANE_KEEP: u64 = 50_000;
+/// The lane log's field naming an entry's chat (the chat's own stream does not need it).
+const LANE_CHAT: &str = "lane_chat";
 
 static NEXT_SEQ: Script = Script::new(
     r"
@@ -58,9 +67,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('INCR', KEYS[1])",
 );
 
-/// KEYS: stream, `client_id` mark (or the stream again), and on a single Redis the position
-/// counter and the persisters' list. ARGV: position ('' = take the next from the counter),
-/// whether to check the mark ('1'), the chat to queue for the persisters ('' = none), fields….
+/// KEYS: stream, `client_id` mark (or the stream again), the lane's log, and on a single
+/// Redis the position counter and the persisters' list. ARGV: position ('' = take the next
+/// from the counter), whether to check the mark ('1'), the chat to queue for the persisters
+/// ('' = none), the chat, the lane log's bound, fields…. The lane's log is written first: its
+/// newest position is at least the stream's, so a position it takes the stream takes too.
 static APPEND: Script = Script::new(
     r"
 if ARGV[2] == '1' then
@@ -69,17 +80,43 @@ if ARGV[2] == '1' then
 end
 local seq = ARGV[1]
 if seq == '' then
-  if redis.call('EXISTS', KEYS[3]) == 0 then return {'lost'} end
-  seq = string.format('%d', redis.call('INCR', KEYS[3]))
+  if redis.call('EXISTS', KEYS[4]) == 0 then return {'lost'} end
+  seq = string.format('%d', redis.call('INCR', KEYS[4]))
 end
+local id = seq .. '-0'
+local ok = redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], id, 'lane_chat', ARGV[4], unpack(ARGV, 6))
+if type(ok) == 'table' and ok.err then return {'retry', ok.err} end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XGROUP', 'CREATE', KEYS[1], 'persist', '0', 'MKSTREAM')
 end
-local ok = redis.pcall('XADD', KEYS[1], seq .. '-0', unpack(ARGV, 4))
-if type(ok) == 'table' and ok.err then return {'retry', ok.err} end
+ok = redis.pcall('XADD', KEYS[1], id, unpack(ARGV, 6))
+if type(ok) == 'table' and ok.err then
+  redis.call('XDEL', KEYS[3], id)
+  return {'retry', ok.err}
+end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], seq, 'EX', 86400) end
-if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[3]) end
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[5], ARGV[3]) end
 return {'ok', seq}",
+);
+
+/// A read lane's log after a position, without waiting, and whether entries after that
+/// position may have been trimmed away before the read: some were trimmed (fewer entries than
+/// were ever added) and the oldest left is above the position. Trimming only takes the
+/// oldest, so a reader at or past the oldest entry lost nothing; one right behind it may be
+/// told of a gap that holds nothing, and only reads its chats once more.
+/// KEYS: the lane's log. ARGV: position, count.
+static LANE_READ: Script = Script::new(
+    r"
+local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
+if type(info) == 'table' and info.err then return {0, {}} end
+local f = {}
+for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
+local oldest = tonumber(string.match(f['recorded-first-entry-id'] or '0', '^(%d+)'))
+local gap = 0
+if tonumber(f['entries-added'] or 0) > tonumber(f['length'] or 0) and oldest > tonumber(ARGV[1]) then
+  gap = 1
+end
+return {gap, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])}",
 );
 
 /// Raises the counter to at least ARGV[1] (Redis may come back from a restart behind the store).
@@ -167,6 +204,8 @@ pub struct RedisChatStream {
     held: Mutex<HashSet<(String, ChatId)>>,
     /// Chats this node has registered with the sweep.
     known: Mutex<HashSet<ChatId>>,
+    /// Entries kept (about) in each read lane's log.
+    lane_bound: u64,
 }
 
 impl RedisChatStream {
@@ -177,6 +216,16 @@ impl RedisChatStream {
             floor,
             held: Mutex::new(HashSet::new()),
             known: Mutex::new(HashSet::new()),
+            lane_bound: LANE_KEEP,
+        }
+    }
+
+    /// The same streams, each read lane's log keeping about `bound` entries (Redis trims
+    /// whole nodes of a stream, a hundred entries or so, so a little more).
+    pub fn with_lane_bound(self, bound: u64) -> Self {
+        RedisChatStream {
+            lane_bound: bound,
+            ..self
         }
     }
 
@@ -192,6 +241,33 @@ impl RedisChatStream {
     fn client_id_key(&self, chat: ChatId, author: UserId, client_id: &str) -> String {
         let rest = format!("client:{}:{client_id}", author.get());
         self.redis.lane_key("chat", chat.get(), &rest)
+    }
+
+    /// The log of read lane `lane`, in that lane's hash slot.
+    fn lane_log_key(&self, lane: usize) -> String {
+        self.redis.lane_key("chat", lane as i64, "lane-log")
+    }
+
+    /// The newest position in the stream at `key` (0 when it is empty or absent).
+    async fn newest_seq(&self, key: String) -> Result<EventSeq, StoreError> {
+        let v: Value = self
+            .redis
+            .pool()
+            .xrevrange(key, "+", "-", Some(1))
+            .await
+            .map_err(unavailable)?;
+        Ok(EventSeq(
+            entries(v)
+                .first()
+                .and_then(|(id, _)| seq_of(id))
+                .unwrap_or(0),
+        ))
+    }
+
+    /// A lane log's entry: its chat is one of its fields.
+    fn decode_lane_entry(&self, entry: &Entry) -> Option<ChatEvent> {
+        let chat = ChatId(entry.1.get(LANE_CHAT)?.parse().ok()?);
+        self.decode(chat, entry)
     }
 
     fn dirty_key(&self) -> String {
@@ -442,7 +518,8 @@ impl ChatStream for RedisChatStream {
         }
         let in_one_step = !self.redis.is_clustered();
         let fields = encode_event(&draft.clone().into_event(chat, EventSeq(0)));
-        let mut keys = vec![stream.clone(), mark.clone().unwrap_or(stream)];
+        let lane_log = self.lane_log_key(self.read_lane(chat));
+        let mut keys = vec![stream.clone(), mark.clone().unwrap_or(stream), lane_log];
         if in_one_step {
             keys.extend([self.seq_key(), self.dirty_key()]);
         }
@@ -461,6 +538,8 @@ impl ChatStream for RedisChatStream {
                 } else {
                     String::new()
                 },
+                chat.get().to_string(),
+                self.lane_bound.to_string(),
             ];
             for (k, v) in &fields {
                 args.push(k.clone());
@@ -490,18 +569,7 @@ impl ChatStream for RedisChatStream {
     }
 
     async fn head(&self, chat: ChatId) -> Result<EventSeq, StoreError> {
-        let v: Value = self
-            .redis
-            .pool()
-            .xrevrange(self.stream_key(chat), "+", "-", Some(1))
-            .await
-            .map_err(unavailable)?;
-        Ok(EventSeq(
-            entries(v)
-                .first()
-                .and_then(|(id, _)| seq_of(id))
-                .unwrap_or(0),
-        ))
+        self.newest_seq(self.stream_key(chat)).await
     }
 
     async fn read_after(
@@ -526,6 +594,53 @@ impl ChatStream for RedisChatStream {
             out.extend(list.iter().filter_map(|e| self.decode(chat, e)));
         }
         Ok(out)
+    }
+
+    async fn read_lane_log(
+        &self,
+        lane: usize,
+        after: EventSeq,
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<LanePage, StoreError> {
+        let key = self.lane_log_key(lane);
+        let reply: Value = LANE_READ
+            .run(
+                &self.redis,
+                vec![key.clone()],
+                vec![after.get().to_string(), limit.to_string()],
+            )
+            .await?;
+        let Value::Array(mut parts) = reply else {
+            return Err(unavailable("the lane read answered no list"));
+        };
+        if parts.len() != 2 {
+            return Err(unavailable("the lane read answered a list of another size"));
+        }
+        let found = entries(parts.pop().unwrap_or(Value::Null));
+        let gap = parts.first().and_then(Value::as_i64) == Some(1);
+        let found = match block {
+            // Waiting returns at the first new entry, so no trim can pass it meanwhile.
+            Some(_) if found.is_empty() => self
+                .redis
+                .xread_streams(vec![key], vec![format!("{}-0", after.get())], limit, block)
+                .await?
+                .into_iter()
+                .flat_map(|(_, list)| list)
+                .collect(),
+            _ => found,
+        };
+        Ok(LanePage {
+            events: found
+                .iter()
+                .filter_map(|e| self.decode_lane_entry(e))
+                .collect(),
+            gap,
+        })
+    }
+
+    async fn lane_log_head(&self, lane: usize) -> Result<EventSeq, StoreError> {
+        self.newest_seq(self.lane_log_key(lane)).await
     }
 
     async fn claim_unpersisted(
@@ -738,4 +853,11 @@ mod tests {
         crate::redis::test_redis().await,
         Arc::new(NoFloor)
     ));
+
+    #[tokio::test]
+    async fn a_reader_behind_the_lane_logs_bound_is_told_of_the_gap() {
+        let stream = RedisChatStream::new(crate::redis::test_redis().await, Arc::new(NoFloor))
+            .with_lane_bound(10);
+        messenger_core::testing::chat_stream::a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(&stream).await;
+    }
 }

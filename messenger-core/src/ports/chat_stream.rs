@@ -32,6 +32,24 @@ pub trait ChatStream: Send + Sync {
         block: Option<Duration>,
     ) -> Result<Vec<ChatEvent>, StoreError>;
 
+    /// The events of every chat of read lane `lane` after lane position `after`, in position
+    /// order, up to `limit`; when there are none and `block` is given, waits up to that long
+    /// for one. This is how a node follows all its chats with one read per lane, however many
+    /// chats it follows. The lane's log is bounded: [`LanePage::gap`] tells a reader that fell
+    /// so far behind that some events after `after` are gone from it (they are still in their
+    /// chats' streams, see [`ChatStream::read_after`]).
+    async fn read_lane_log(
+        &self,
+        lane: usize,
+        after: EventSeq,
+        limit: usize,
+        block: Option<Duration>,
+    ) -> Result<LanePage, StoreError>;
+
+    /// The position of the newest event in read lane `lane`'s log (`EventSeq(0)` when empty):
+    /// where a reader that starts now begins.
+    async fn lane_log_head(&self, lane: usize) -> Result<EventSeq, StoreError>;
+
     /// Takes up to `max` message events no persister has taken yet (or that were taken by a
     /// persister that stopped acknowledging), in order per chat; waits up to `block` for one.
     async fn claim_unpersisted(
@@ -63,6 +81,16 @@ pub trait ChatStream: Send + Sync {
     /// otherwise (its node died after appending, or while holding it), and tells how much work
     /// the persisters have before them. Called periodically.
     async fn sweep(&self) -> Result<PersistBacklog, StoreError>;
+}
+
+/// A page of a read lane's log (see [`ChatStream::read_lane_log`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LanePage {
+    /// Events after the reader's lane position, in position order, across the lane's chats.
+    pub events: Vec<ChatEvent>,
+    /// Whether the log dropped events after the reader's position before this read: the
+    /// reader must fill the gap from each chat's own stream.
+    pub gap: bool,
 }
 
 /// The persisters' work list at one moment, over all chats.

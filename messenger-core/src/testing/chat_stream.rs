@@ -1,7 +1,7 @@
 //! Contract of [`crate::ports::ChatStream`].
 
 use super::message;
-use crate::ports::{ChatStream, PersistBacklog};
+use crate::ports::{ChatStream, LanePage, PersistBacklog};
 use crate::{Appended, ChatEvent, ChatEventKind, ChatId, EventDraft, EventSeq, MessageId, UserId};
 use std::time::Duration;
 
@@ -20,6 +20,8 @@ macro_rules! chat_stream_contract {
                 a_repeated_client_id_is_not_appended_twice,
                 the_persister_claims_message_events_once_until_acknowledged,
                 claims_span_many_chats_each_in_position_order,
+                a_lane_log_holds_its_chats_events_in_position_order,
+                a_blocked_lane_log_read_wakes_on_append_and_times_out_otherwise,
                 the_sweep_reports_unread_and_pending_message_events,
             ]
         );
@@ -283,4 +285,97 @@ pub async fn the_sweep_reports_unread_and_pending_message_events(stream: &dyn Ch
         .await
         .unwrap();
     assert_eq!(stream.sweep().await.unwrap(), PersistBacklog::default());
+}
+
+pub async fn a_lane_log_holds_its_chats_events_in_position_order(stream: &dyn ChatStream) {
+    let mut appended = Vec::new();
+    for round in 0..3 {
+        for chat in 1..=20 {
+            let draft = if round == 1 {
+                typing(chat)
+            } else {
+                create(1, &format!("{chat}/{round}"), None)
+            };
+            appended.push(append(stream, chat, draft).await);
+        }
+    }
+    let mut logged = Vec::new();
+    for lane in 0..stream.read_lanes() {
+        let mut after = EventSeq(0);
+        loop {
+            let page = stream.read_lane_log(lane, after, 7, None).await.unwrap();
+            assert!(!page.gap, "nothing was dropped from lane {lane}");
+            let Some(last) = page.events.last() else {
+                break;
+            };
+            after = last.seq;
+            for event in &page.events {
+                assert_eq!(stream.read_lane(event.chat_id), lane, "{event:?}");
+            }
+            logged.extend(page.events);
+        }
+        assert_eq!(stream.lane_log_head(lane).await.unwrap(), after);
+        let lane_seqs: Vec<EventSeq> = logged
+            .iter()
+            .filter(|e| stream.read_lane(e.chat_id) == lane)
+            .map(|e| e.seq)
+            .collect();
+        assert!(lane_seqs.is_sorted(), "lane {lane}: {lane_seqs:?}");
+    }
+    logged.sort_by_key(|e| e.seq);
+    assert_eq!(logged, appended, "every event once, as appended");
+}
+
+pub async fn a_blocked_lane_log_read_wakes_on_append_and_times_out_otherwise(
+    stream: &dyn ChatStream,
+) {
+    let lane = stream.read_lane(ChatId(5));
+    append(stream, 5, typing(1)).await;
+    let head = stream.lane_log_head(lane).await.unwrap();
+    let idle = stream
+        .read_lane_log(lane, head, 10, Some(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    assert_eq!(idle, LanePage::default());
+    let (read, appended) = super::join2(
+        stream.read_lane_log(lane, head, 10, Some(Duration::from_secs(10))),
+        async { append(stream, 5, create(1, "wake", None)).await },
+    )
+    .await;
+    let read = read.unwrap();
+    assert_eq!(read.events, vec![appended]);
+    assert!(!read.gap);
+}
+
+/// For a stream whose lane logs keep a few dozen events at most (each adapter builds one).
+pub async fn a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(stream: &dyn ChatStream) {
+    let lane = stream.read_lane(ChatId(1));
+    let first = append(stream, 1, typing(1)).await;
+    for _ in 0..400 {
+        append(stream, 1, typing(1)).await;
+    }
+    let behind = stream
+        .read_lane_log(lane, first.seq, 1000, None)
+        .await
+        .unwrap();
+    assert!(behind.gap, "the events right after {first:?} are gone");
+    let seqs: Vec<EventSeq> = behind.events.iter().map(|e| e.seq).collect();
+    assert!(seqs.is_sorted() && seqs.len() < 400, "{seqs:?}");
+
+    let head = stream.lane_log_head(lane).await.unwrap();
+    let last = append(stream, 1, typing(1)).await;
+    let current = stream.read_lane_log(lane, head, 1000, None).await.unwrap();
+    assert_eq!(
+        current,
+        LanePage {
+            events: vec![last],
+            gap: false
+        }
+    );
+    // The chat's own stream still has what the lane's log dropped.
+    let own = stream
+        .read_after(&[(ChatId(1), first.seq)], 1000, None)
+        .await
+        .unwrap();
+    assert_eq!(own.len(), 401);
 }

@@ -1,7 +1,7 @@
 //! The two hub sources: chat streams (events turned into ready-to-send frames, serialised once
 //! for every recipient) and user feeds.
 
-use super::hub::Source;
+use super::hub::{LaneLog, LaneRead, Source};
 use crate::metrics::Metrics;
 use crate::ws::frames::ServerFrame;
 use async_trait::async_trait;
@@ -93,6 +93,51 @@ impl ChatSource {
             for_feed,
         })
     }
+
+    /// Every event's delivery, keyed by chat and position for the hub.
+    async fn deliveries(
+        &self,
+        events: Vec<ChatEvent>,
+    ) -> Result<Vec<(ChatId, i64, Arc<Delivery>)>, CoreError> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut presence_frames = HashMap::new();
+        for event in events {
+            let (chat, seq) = (event.chat_id, event.seq.0);
+            self.observe_lag(&event);
+            let delivery = self.deliver(event, &mut presence_frames).await?;
+            out.push((chat, seq, Arc::new(delivery)));
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl LaneLog<ChatId, Arc<Delivery>> for ChatSource {
+    async fn head(&self, lane: usize) -> Result<i64, CoreError> {
+        Ok(self.stream.lane_log_head(lane).await?.get())
+    }
+
+    async fn read(
+        &self,
+        lane: usize,
+        after: i64,
+        limit: usize,
+        block: Option<Duration>,
+        wanted: &(dyn Fn(ChatId) -> bool + Send + Sync),
+    ) -> Result<LaneRead<ChatId, Arc<Delivery>>, CoreError> {
+        let page = self
+            .stream
+            .read_lane_log(lane, EventSeq(after), limit, block)
+            .await?;
+        let last = page.events.last().map(|e| e.seq.get());
+        let mut events = page.events;
+        events.retain(|e| wanted(e.chat_id));
+        Ok(LaneRead {
+            items: self.deliveries(events).await?,
+            last,
+            gap: page.gap,
+        })
+    }
 }
 
 #[async_trait]
@@ -109,15 +154,11 @@ impl Source for ChatSource {
         let cursors: Vec<(ChatId, EventSeq)> =
             cursors.iter().map(|(c, p)| (*c, EventSeq(*p))).collect();
         let events = self.stream.read_after(&cursors, limit, block).await?;
-        let mut out = Vec::with_capacity(events.len());
-        let mut presence_frames = HashMap::new();
-        for event in events {
-            let (chat, seq) = (event.chat_id, event.seq.0);
-            self.observe_lag(&event);
-            let delivery = self.deliver(event, &mut presence_frames).await?;
-            out.push((chat, seq, Arc::new(delivery)));
-        }
-        Ok(out)
+        self.deliveries(events).await
+    }
+
+    fn lane_log(&self) -> Option<&dyn LaneLog<ChatId, Arc<Delivery>>> {
+        Some(self)
     }
 
     fn lanes(&self) -> usize {
@@ -227,8 +268,7 @@ mod tests {
             Arc::new(Metrics::default()),
         );
 
-        let read = source
-            .read(&[(ChatId(1), 0), (ChatId(2), 0)], 256, None)
+        let read = Source::read(&source, &[(ChatId(1), 0), (ChatId(2), 0)], 256, None)
             .await
             .unwrap();
 

@@ -3,7 +3,14 @@
 //! topics in one blocking call, so the node's connections to the backing store do not grow
 //! with the number of sockets or chats; each item (already serialised, behind an `Arc`) goes to
 //! every subscriber's bounded queue. A source whose blocking reads must keep to one lane (a
-//! Redis Cluster waits within one hash slot) gets a reader per lane.
+//! Redis Cluster waits within one hash slot) gets a reader per lane. A source that keeps a log
+//! per lane of all its topics' items ([`LaneLog`]) is followed through that log: one key per
+//! blocking read, whatever the number of topics, and each topic read on its own only to catch
+//! it up when it joins (see `lane.rs`).
+
+mod lane;
+#[cfg(test)]
+mod tests;
 
 use async_trait::async_trait;
 use messenger_core::{ConnId, CoreError};
@@ -40,6 +47,11 @@ pub trait Source: Send + Sync + 'static {
         block: Option<Duration>,
     ) -> Result<Vec<(Self::Key, i64, Self::Item)>, CoreError>;
 
+    /// The source's per-lane log of every topic's items, if it keeps one.
+    fn lane_log(&self) -> Option<&dyn LaneLog<Self::Key, Self::Item>> {
+        None
+    }
+
     /// How many lanes a blocking read must keep within (1: any topics together).
     fn lanes(&self) -> usize {
         1
@@ -49,6 +61,35 @@ pub trait Source: Send + Sync + 'static {
     fn lane(&self, _key: &Self::Key) -> usize {
         0
     }
+}
+
+/// What a read of a lane's log found.
+pub struct LaneRead<K, T> {
+    /// The items of the topics the reader wanted, in position order.
+    pub items: Vec<(K, i64, T)>,
+    /// The position of the last entry read, wanted or not (`None`: nothing new).
+    pub last: Option<i64>,
+    /// Whether entries after the reader's position were dropped from the log before the read
+    /// (it is bounded): the reader must read its topics on their own to fill the gap.
+    pub gap: bool,
+}
+
+/// A log per lane of every topic's items, in one order of positions for the lane.
+#[async_trait]
+pub trait LaneLog<K, T>: Send + Sync {
+    /// The position of the newest entry of `lane`'s log (0 when empty).
+    async fn head(&self, lane: usize) -> Result<i64, CoreError>;
+
+    /// Entries of `lane`'s log after `after`, up to `limit`, the items only of the topics
+    /// `wanted` (others are not worth decoding); waits up to `block` when there are none.
+    async fn read(
+        &self,
+        lane: usize,
+        after: i64,
+        limit: usize,
+        block: Option<Duration>,
+        wanted: &(dyn Fn(K) -> bool + Send + Sync),
+    ) -> Result<LaneRead<K, T>, CoreError>;
 }
 
 /// A subscriber's end: a bounded queue, and a flag raised if it overflowed and was dropped.
@@ -98,6 +139,20 @@ struct Topic<T> {
     /// Position of the last item handed to subscribers.
     cursor: i64,
     subscribers: HashMap<ConnId, Sink<T>>,
+    /// Whether the topic joined after its lane's log was read past `cursor` (a reader of the
+    /// lane's log then reads the topic on its own once).
+    behind: bool,
+}
+
+impl<T: Clone> Topic<T> {
+    /// Hands over an item after the cursor; drops subscribers that are gone or too slow.
+    fn deliver(&mut self, pos: i64, item: &T) {
+        if pos <= self.cursor {
+            return;
+        }
+        self.cursor = pos;
+        self.subscribers.retain(|_, sink| sink.offer(item.clone()));
+    }
 }
 
 /// The topics of one shard, by key.
@@ -122,8 +177,8 @@ pub struct Hub<S: Source> {
 }
 
 impl<S: Source> Hub<S> {
-    /// A hub with `readers` reader tasks (or one per lane of a source with lanes), which stop
-    /// when `shutdown` is cancelled.
+    /// A hub with `readers` reader tasks (or one per lane of a source with lanes or a lane
+    /// log), which stop when `shutdown` is cancelled.
     pub fn new(
         source: Arc<S>,
         readers: usize,
@@ -131,7 +186,7 @@ impl<S: Source> Hub<S> {
         tracker: TaskTracker,
     ) -> Arc<Self> {
         let lanes = source.lanes();
-        let by_lane = lanes > 1;
+        let by_lane = lanes > 1 || source.lane_log().is_some();
         let readers = if by_lane { lanes } else { readers.max(1) };
         let shards = (0..readers)
             .map(|_| Shard {
@@ -147,7 +202,12 @@ impl<S: Source> Hub<S> {
         for i in 0..hub.shards.len() {
             let hub = hub.clone();
             let stop = shutdown.clone();
-            tracker.spawn(async move { hub.read_loop(i, stop).await });
+            tracker.spawn(async move {
+                match hub.source.lane_log() {
+                    Some(log) => hub.follow_lane(i, log, stop).await,
+                    None => hub.read_loop(i, stop).await,
+                }
+            });
         }
         hub
     }
@@ -179,6 +239,7 @@ impl<S: Source> Hub<S> {
             Topic {
                 cursor: from,
                 subscribers: HashMap::from([(conn, sink)]),
+                behind: true,
             },
         );
         shard.added.notify_one();
@@ -249,26 +310,40 @@ impl<S: Source> Hub<S> {
             match read {
                 Ok(items) => {
                     let mut topics = lock(&shard.topics);
-                    for (key, pos, item) in items {
-                        let Some(topic) = topics.get_mut(&key) else {
-                            continue;
-                        };
-                        if pos <= topic.cursor {
-                            continue;
-                        }
-                        topic.cursor = pos;
-                        topic.subscribers.retain(|_, sink| sink.offer(item.clone()));
-                    }
-                    topics.retain(|_, t| !t.subscribers.is_empty());
+                    deliver(&mut topics, items, false);
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "topic read failed; retrying");
-                    tokio::select! {
-                        _ = stop.cancelled() => return,
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    if !retry_later("topic read", err, &stop).await {
+                        return;
                     }
                 }
             }
         }
+    }
+}
+
+/// Hands each item to its topic's subscribers (but not to topics still `behind`, when
+/// `skip_behind`: their items up to now come from reading them on their own); forgets topics
+/// no one listens to any more.
+fn deliver<K: Eq + Hash, T: Clone>(
+    topics: &mut HashMap<K, Topic<T>>,
+    items: impl IntoIterator<Item = (K, i64, T)>,
+    skip_behind: bool,
+) {
+    for (key, pos, item) in items {
+        match topics.get_mut(&key) {
+            Some(topic) if !(skip_behind && topic.behind) => topic.deliver(pos, &item),
+            _ => {}
+        }
+    }
+    topics.retain(|_, t| !t.subscribers.is_empty());
+}
+
+/// Logs a failed read and waits before the next; `false` if the hub stops meanwhile.
+async fn retry_later(what: &str, err: CoreError, stop: &CancellationToken) -> bool {
+    tracing::warn!(error = %err, "{what} failed; retrying");
+    tokio::select! {
+        _ = stop.cancelled() => false,
+        _ = tokio::time::sleep(Duration::from_millis(500)) => true,
     }
 }
