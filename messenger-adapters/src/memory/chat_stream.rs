@@ -172,12 +172,16 @@ impl ChatStream for MemoryChatStream {
         let notifies = || vec![self.lane_appended.clone()];
         let look = || {
             let s = lock(&self.state);
-            gap.store(s.lane_dropped > after, Ordering::Relaxed);
+            gap.store(
+                s.lane_dropped > after || after.get() > s.last_seq,
+                Ordering::Relaxed,
+            );
             let start = s.lane.partition_point(|e| e.seq <= after);
             s.lane.range(start..).take(limit).cloned().collect()
         };
         let events = look_or_wait(block, notifies, look).await;
         Ok(LanePage {
+            last: events.last().map(|e: &ChatEvent| e.seq),
             events,
             gap: gap.into_inner(),
         })

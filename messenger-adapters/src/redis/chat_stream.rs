@@ -99,23 +99,32 @@ if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[5], ARGV[3]) end
 return {'ok', seq}",
 );
 
-/// A read lane's log after a position, without waiting, and whether entries after that
-/// position may have been trimmed away before the read: some were trimmed (fewer entries than
-/// were ever added) and the oldest left is above the position. Trimming only takes the
-/// oldest, so a reader at or past the oldest entry lost nothing; one right behind it may be
-/// told of a gap that holds nothing, and only reads its chats once more.
+/// A read lane's log after a position, without waiting, and whether there may be a gap
+/// after that position:
+/// - entries were trimmed away (fewer are left than were ever added) and the oldest left is
+///   above the position. Trimming only takes the oldest, so a reader at or past the oldest
+///   entry lost nothing; one right behind it may be told of a gap that holds nothing, and
+///   only reads its chats once more;
+/// - or the log is newer than the reader: it never had an entry as high as the position, or
+///   it is gone (Redis restarted empty, or lost its newest writes).
+///
 /// KEYS: the lane's log. ARGV: position, count.
 static LANE_READ: Script = Script::new(
     r"
+local after = tonumber(ARGV[1])
 local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
-if type(info) == 'table' and info.err then return {0, {}} end
+if type(info) == 'table' and info.err then
+  if after > 0 then return {1, {}} end
+  return {0, {}}
+end
 local f = {}
 for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
-local oldest = tonumber(string.match(f['recorded-first-entry-id'] or '0', '^(%d+)'))
+local function seq(id) return tonumber(string.match(id or '0', '^(%d+)')) end
 local gap = 0
-if tonumber(f['entries-added'] or 0) > tonumber(f['length'] or 0) and oldest > tonumber(ARGV[1]) then
+if tonumber(f['entries-added']) > tonumber(f['length']) and seq(f['recorded-first-entry-id']) > after then
   gap = 1
 end
+if seq(f['last-generated-id']) < after then gap = 1 end
 return {gap, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])}",
 );
 
@@ -620,7 +629,8 @@ impl ChatStream for RedisChatStream {
         let found = entries(parts.pop().unwrap_or(Value::Null));
         let gap = parts.first().and_then(Value::as_i64) == Some(1);
         let found = match block {
-            // Waiting returns at the first new entry, so no trim can pass it meanwhile.
+            // Waiting returns at the first new entry, so no trim passes it meanwhile, unless
+            // more than the log's bound arrived in the round trip since the script.
             Some(_) if found.is_empty() => self
                 .redis
                 .xread_streams(vec![key], vec![format!("{}-0", after.get())], limit, block)
@@ -631,6 +641,7 @@ impl ChatStream for RedisChatStream {
             _ => found,
         };
         Ok(LanePage {
+            last: found.last().and_then(|(id, _)| seq_of(id)).map(EventSeq),
             events: found
                 .iter()
                 .filter_map(|e| self.decode_lane_entry(e))

@@ -88,8 +88,12 @@ pub trait ChatStream: Send + Sync {
 pub struct LanePage {
     /// Events after the reader's lane position, in position order, across the lane's chats.
     pub events: Vec<ChatEvent>,
-    /// Whether the log dropped events after the reader's position before this read: the
-    /// reader must fill the gap from each chat's own stream.
+    /// The position of the last entry read, even one that could not be decoded (so that a
+    /// reader moves past it): where the next read starts; `None` when there was nothing new.
+    pub last: Option<EventSeq>,
+    /// Whether the log dropped events after the reader's position before this read, or was
+    /// lost and started again below it: the reader must fill the gap from each chat's own
+    /// stream and start again from the log's head.
     pub gap: bool,
 }
 

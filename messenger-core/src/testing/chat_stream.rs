@@ -22,6 +22,7 @@ macro_rules! chat_stream_contract {
                 claims_span_many_chats_each_in_position_order,
                 a_lane_log_holds_its_chats_events_in_position_order,
                 a_blocked_lane_log_read_wakes_on_append_and_times_out_otherwise,
+                a_reader_ahead_of_the_lane_log_is_told_of_a_gap,
                 the_sweep_reports_unread_and_pending_message_events,
             ]
         );
@@ -343,8 +344,24 @@ pub async fn a_blocked_lane_log_read_wakes_on_append_and_times_out_otherwise(
     )
     .await;
     let read = read.unwrap();
+    assert_eq!(read.last, Some(appended.seq));
     assert_eq!(read.events, vec![appended]);
     assert!(!read.gap);
+}
+
+pub async fn a_reader_ahead_of_the_lane_log_is_told_of_a_gap(stream: &dyn ChatStream) {
+    // As a node is after Redis restarted empty: its position is above all the log holds.
+    let lane = stream.read_lane(ChatId(6));
+    append(stream, 6, typing(1)).await;
+    let head = stream.lane_log_head(lane).await.unwrap();
+    let ahead = stream
+        .read_lane_log(lane, EventSeq(head.get() + 1_000), 10, None)
+        .await
+        .unwrap();
+    assert!(ahead.gap);
+    assert!(ahead.events.is_empty());
+    let from_head = stream.read_lane_log(lane, head, 10, None).await.unwrap();
+    assert_eq!(from_head, LanePage::default());
 }
 
 /// For a stream whose lane logs keep a few dozen events at most (each adapter builds one).
@@ -368,6 +385,7 @@ pub async fn a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(stream: &dyn
     assert_eq!(
         current,
         LanePage {
+            last: Some(last.seq),
             events: vec![last],
             gap: false
         }

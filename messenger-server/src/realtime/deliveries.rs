@@ -129,7 +129,7 @@ impl LaneLog<ChatId, Arc<Delivery>> for ChatSource {
             .stream
             .read_lane_log(lane, EventSeq(after), limit, block)
             .await?;
-        let last = page.events.last().map(|e| e.seq.get());
+        let last = page.last.map(EventSeq::get);
         let mut events = page.events;
         events.retain(|e| wanted(e.chat_id));
         Ok(LaneRead {

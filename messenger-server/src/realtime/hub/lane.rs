@@ -4,8 +4,12 @@
 //! read yet; because the log's position is taken before those reads, every later item reaches
 //! the topic through the log, and the topic's cursor skips what the reads already delivered.
 
-use super::{deliver, lock, retry_later, Hub, LaneLog, Shard, Source, READ_BATCH, READ_BLOCK};
+use super::{
+    deliver, lock, retry_later, snapshot, Accept, Hub, LaneLog, Shard, Source, READ_BATCH,
+    READ_BLOCK,
+};
 use messenger_core::CoreError;
+use std::collections::HashMap;
 use tokio_util::sync::CancellationToken;
 
 /// Most entries of a lane's log fetched in one read (all of a lane's topics share it).
@@ -51,7 +55,7 @@ impl<S: Source> Hub<S> {
                     at = None;
                     return Ok::<_, CoreError>(());
                 }
-                deliver(&mut lock(&shard.topics), read.items, true);
+                deliver(&mut lock(&shard.topics), read.items, Accept::CaughtUp);
                 if let Some(last) = read.last {
                     at = Some(last);
                 }
@@ -71,38 +75,29 @@ impl<S: Source> Hub<S> {
     }
 
     /// Reads every topic marked behind on its own, up to the newest item of each, and hands
-    /// the items over. A topic stays marked behind until a read of it succeeds.
+    /// the items over. A topic stays marked behind until a read of it succeeds; one dropped
+    /// and created again meanwhile is left behind, for the next round.
     async fn catch_up_behind(&self, shard: &Shard<S>) -> Result<(), CoreError> {
-        let mut cursors: Vec<(S::Key, i64)> = lock(&shard.topics)
-            .iter()
-            .filter(|(_, t)| t.behind)
-            .map(|(k, t)| (*k, t.cursor))
-            .collect();
-        while !cursors.is_empty() {
+        loop {
+            let (cursors, read_for) = snapshot(&lock(&shard.topics), |t| t.behind);
+            if cursors.is_empty() {
+                return Ok(());
+            }
             let items = self.source.read(&cursors, READ_BATCH, None).await?;
-            let mut counts = std::collections::HashMap::new();
+            let mut counts = HashMap::new();
             for (key, _, _) in &items {
                 *counts.entry(*key).or_insert(0usize) += 1;
             }
             let mut topics = lock(&shard.topics);
-            deliver(&mut topics, items, false);
-            // Topics that got a whole batch may have more; the others are caught up.
-            cursors.retain(|(key, _)| {
+            deliver(&mut topics, items, Accept::Snapshot(&read_for));
+            // A topic that got a whole batch may have more; the others are caught up.
+            for (key, id) in &read_for {
                 let full = counts.get(key).is_some_and(|n| *n >= READ_BATCH);
-                if !full {
-                    if let Some(topic) = topics.get_mut(key) {
-                        topic.behind = false;
-                    }
-                }
-                full
-            });
-            for (key, cursor) in &mut cursors {
-                if let Some(topic) = topics.get(key) {
-                    *cursor = topic.cursor;
+                match topics.get_mut(key) {
+                    Some(topic) if topic.id == *id && !full => topic.behind = false,
+                    _ => {}
                 }
             }
-            cursors.retain(|(key, _)| topics.contains_key(key));
         }
-        Ok(())
     }
 }

@@ -18,7 +18,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -67,7 +67,8 @@ pub trait Source: Send + Sync + 'static {
 pub struct LaneRead<K, T> {
     /// The items of the topics the reader wanted, in position order.
     pub items: Vec<(K, i64, T)>,
-    /// The position of the last entry read, wanted or not (`None`: nothing new).
+    /// The position of the last entry read, wanted (or even readable) or not (`None`:
+    /// nothing new).
     pub last: Option<i64>,
     /// Whether entries after the reader's position were dropped from the log before the read
     /// (it is bounded): the reader must read its topics on their own to fill the gap.
@@ -136,6 +137,9 @@ impl<T> Sink<T> {
 }
 
 struct Topic<T> {
+    /// Tells this topic from one of the same key dropped and created again while a read was
+    /// on its way (whose subscribers may stand further back).
+    id: u64,
     /// Position of the last item handed to subscribers.
     cursor: i64,
     subscribers: HashMap<ConnId, Sink<T>>,
@@ -237,6 +241,7 @@ impl<S: Source> Hub<S> {
         topics.insert(
             key,
             Topic {
+                id: NEXT_TOPIC_ID.fetch_add(1, Ordering::Relaxed),
                 cursor: from,
                 subscribers: HashMap::from([(conn, sink)]),
                 behind: true,
@@ -290,10 +295,7 @@ impl<S: Source> Hub<S> {
     async fn read_loop(&self, index: usize, stop: CancellationToken) {
         let shard = &self.shards[index];
         loop {
-            let cursors: Vec<(S::Key, i64)> = lock(&shard.topics)
-                .iter()
-                .map(|(k, t)| (*k, t.cursor))
-                .collect();
+            let (cursors, read_for) = snapshot(&lock(&shard.topics), |_| true);
             if cursors.is_empty() {
                 tokio::select! {
                     _ = stop.cancelled() => return,
@@ -309,8 +311,7 @@ impl<S: Source> Hub<S> {
             };
             match read {
                 Ok(items) => {
-                    let mut topics = lock(&shard.topics);
-                    deliver(&mut topics, items, false);
+                    deliver(&mut lock(&shard.topics), items, Accept::Snapshot(&read_for));
                 }
                 Err(err) => {
                     if !retry_later("topic read", err, &stop).await {
@@ -322,18 +323,47 @@ impl<S: Source> Hub<S> {
     }
 }
 
-/// Hands each item to its topic's subscribers (but not to topics still `behind`, when
-/// `skip_behind`: their items up to now come from reading them on their own); forgets topics
-/// no one listens to any more.
+static NEXT_TOPIC_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Which topics a read's items may go to.
+enum Accept<'a, K> {
+    /// Those a lane's log serves: not still `behind` (their items up to now come from reading
+    /// them on their own).
+    CaughtUp,
+    /// The very topics whose cursors the read started from (by [`Topic::id`]).
+    Snapshot(&'a HashMap<K, u64>),
+}
+
+/// The cursors of the topics `pick` chooses, and which topics they were.
+#[allow(clippy::type_complexity)]
+fn snapshot<K: Copy + Eq + Hash, T>(
+    topics: &HashMap<K, Topic<T>>,
+    pick: impl Fn(&Topic<T>) -> bool,
+) -> (Vec<(K, i64)>, HashMap<K, u64>) {
+    topics
+        .iter()
+        .filter(|(_, t)| pick(t))
+        .map(|(k, t)| ((*k, t.cursor), (*k, t.id)))
+        .unzip()
+}
+
+/// Hands each item to its topic's subscribers if `accept`ed; forgets topics no one listens
+/// to any more.
 fn deliver<K: Eq + Hash, T: Clone>(
     topics: &mut HashMap<K, Topic<T>>,
     items: impl IntoIterator<Item = (K, i64, T)>,
-    skip_behind: bool,
+    accept: Accept<'_, K>,
 ) {
     for (key, pos, item) in items {
-        match topics.get_mut(&key) {
-            Some(topic) if !(skip_behind && topic.behind) => topic.deliver(pos, &item),
-            _ => {}
+        let Some(topic) = topics.get_mut(&key) else {
+            continue;
+        };
+        let accepted = match &accept {
+            Accept::CaughtUp => !topic.behind,
+            Accept::Snapshot(ids) => ids.get(&key) == Some(&topic.id),
+        };
+        if accepted {
+            topic.deliver(pos, &item);
         }
     }
     topics.retain(|_, t| !t.subscribers.is_empty());

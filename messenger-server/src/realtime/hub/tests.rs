@@ -1,5 +1,5 @@
-//! The hub over a source with a lane log: topics that join late and a log that dropped
-//! entries still get every item once, in order.
+//! The hub over a source with a lane log: topics that join late, topics dropped and created
+//! again, and a log that dropped entries still get every item once, in order.
 
 use super::*;
 use std::collections::BTreeMap;
@@ -11,6 +11,8 @@ struct FakeLog {
     items: Mutex<BTreeMap<i64, u32>>,
     dropped: Mutex<i64>,
     appended: Notify,
+    /// Runs once, right after the next read of topics on their own found its answer.
+    after_topic_read: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl FakeLog {
@@ -40,18 +42,25 @@ impl Source for FakeLog {
         limit: usize,
         _block: Option<Duration>,
     ) -> Result<Vec<(u32, i64, i64)>, CoreError> {
-        let items = lock(&self.items);
-        Ok(cursors
-            .iter()
-            .flat_map(|(topic, cursor)| {
-                items
-                    .range(cursor + 1..)
-                    .filter(|(_, t)| *t == topic)
-                    .take(limit)
-                    .map(|(pos, t)| (*t, *pos, *pos))
-                    .collect::<Vec<_>>()
-            })
-            .collect())
+        let answer = {
+            let items = lock(&self.items);
+            cursors
+                .iter()
+                .flat_map(|(topic, cursor)| {
+                    items
+                        .range(cursor + 1..)
+                        .filter(|(_, t)| *t == topic)
+                        .take(limit)
+                        .map(|(pos, t)| (*t, *pos, *pos))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let hook = lock(&self.after_topic_read).take();
+        if let Some(hook) = hook {
+            hook();
+        }
+        Ok(answer)
     }
 
     fn lane_log(&self) -> Option<&dyn LaneLog<u32, i64>> {
@@ -121,13 +130,11 @@ impl Running {
     }
 
     fn subscribe(&self, topic: u32, from: i64) -> mpsc::Receiver<i64> {
-        let (sink, rx, _) = Sink::bounded(64);
-        let live = self.hub.subscribe(topic, ConnId(topic.into()), sink, from);
-        assert_eq!(
-            live, from,
-            "the topic is new: everything after `from` comes live"
-        );
-        rx
+        subscribe(&self.hub, topic, ConnId(topic.into()), from)
+    }
+
+    fn after_next_topic_read(&self, hook: impl FnOnce() + Send + 'static) {
+        *lock(&self.log.after_topic_read) = Some(Box::new(hook));
     }
 }
 
@@ -135,6 +142,16 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.stop.cancel();
     }
+}
+
+fn subscribe(hub: &Hub<FakeLog>, topic: u32, conn: ConnId, from: i64) -> mpsc::Receiver<i64> {
+    let (sink, rx, _) = Sink::bounded(64);
+    let live = hub.subscribe(topic, conn, sink, from);
+    assert_eq!(
+        live, from,
+        "the topic is new: everything after `from` comes live"
+    );
+    rx
 }
 
 /// The next `n` items, failing rather than hanging if they never come.
@@ -183,4 +200,43 @@ async fn entries_the_log_dropped_before_the_reader_got_them_come_from_the_topics
     assert_eq!(next(&mut a, 3).await, [2, 3, 4]);
     hub.log.append(1, 5);
     assert_eq!(next(&mut a, 1).await, [5]);
+}
+
+#[tokio::test]
+async fn an_item_appended_while_a_joining_topic_is_read_on_its_own_comes_through_the_log() {
+    let hub = Running::start();
+    hub.log.append(1, 1);
+    // The log's position must be taken before the topic's own read: an item appended right
+    // after that read is then still ahead of the reader in the log.
+    let log = hub.log.clone();
+    hub.after_next_topic_read(move || log.append(1, 2));
+
+    let mut a = hub.subscribe(1, 0);
+
+    assert_eq!(next(&mut a, 2).await, [1, 2]);
+}
+
+#[tokio::test]
+async fn a_topic_dropped_and_created_again_during_its_read_gets_what_its_new_subscriber_lacks() {
+    let hub = Running::start();
+    for pos in 1..=3 {
+        hub.log.append(1, pos);
+    }
+    let (again_tx, again_rx) = std::sync::mpsc::channel();
+    let hub_again = hub.hub.clone();
+    hub.after_next_topic_read(move || {
+        // While the reader reads the topic from 2, its subscriber leaves and another one
+        // comes, from 0.
+        hub_again.unsubscribe(1, ConnId(1));
+        let rx = subscribe(&hub_again, 1, ConnId(2), 0);
+        again_tx.send(rx).expect("the test waits for it");
+    });
+
+    let _first = hub.subscribe(1, 2);
+    let mut again = tokio::task::spawn_blocking(move || again_rx.recv())
+        .await
+        .expect("joined")
+        .expect("the reader read the topic");
+
+    assert_eq!(next(&mut again, 3).await, [1, 2, 3]);
 }
