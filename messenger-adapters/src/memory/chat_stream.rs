@@ -245,7 +245,11 @@ impl ChatStream for MemoryChatStream {
         }
     }
 
-    async fn ack_persisted(&self, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError> {
+    async fn ack_persisted(
+        &self,
+        _consumer: &str,
+        events: &[(ChatId, EventSeq)],
+    ) -> Result<(), StoreError> {
         let mut s = lock(&self.state);
         for key in events {
             s.claimed.remove(key);

@@ -201,16 +201,14 @@ struct ChatAck {
     ids: Vec<String>,
     /// The highest position acknowledged.
     top: i64,
-    /// Whether this node's persist lock on the chat is released (its work is done).
-    release: bool,
+    /// The consumer whose persist lock on the chat is released (its work is done), if any.
+    release: Option<String>,
 }
 
 /// Per-chat event streams in Redis.
 pub struct RedisChatStream {
     redis: Arc<Redis>,
     floor: Arc<dyn SeqFloor>,
-    /// Chats whose persist lock this node holds, by consumer.
-    held: Mutex<HashSet<(String, ChatId)>>,
     /// Chats this node has registered with the sweep.
     known: Mutex<HashSet<ChatId>>,
     /// Entries kept (about) in each read lane's log.
@@ -223,7 +221,6 @@ impl RedisChatStream {
         RedisChatStream {
             redis,
             floor,
-            held: Mutex::new(HashSet::new()),
             known: Mutex::new(HashSet::new()),
             lane_bound: LANE_KEEP,
         }
@@ -337,10 +334,6 @@ impl RedisChatStream {
         decode_event(chat, seq, &entry.1)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<(String, ChatId)>> {
-        self.held.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     async fn requeue(&self, chats: &[ChatId]) -> Result<(), StoreError> {
         if chats.is_empty() {
             return Ok(());
@@ -412,10 +405,7 @@ impl RedisChatStream {
                 };
                 let status = parts.first().and_then(Value::as_string).unwrap_or_default();
                 let entries = match status.as_str() {
-                    "taken" if parts.len() > 1 => {
-                        self.lock().insert((consumer.to_owned(), chat));
-                        Some(entries(parts.swap_remove(1)))
-                    }
+                    "taken" if parts.len() > 1 => Some(entries(parts.swap_remove(1))),
                     "busy" | "wait" => None,
                     _ => Some(Vec::new()),
                 };
@@ -425,8 +415,8 @@ impl RedisChatStream {
         Ok(out)
     }
 
-    /// Acknowledges entries of several chats, releases this node's locks on those whose work
-    /// is done, and trims long streams.
+    /// Acknowledges entries of several chats, releases the locks of those whose work is done,
+    /// and trims long streams.
     async fn ack(&self, acks: Vec<ChatAck>) -> Result<(), StoreError> {
         let runs = self
             .by_slot(acks, |a| a.chat)
@@ -434,34 +424,17 @@ impl RedisChatStream {
             .map(|group| async move {
                 let keys = self.chat_keys(group.iter().map(|a| a.chat));
                 let mut args = Vec::new();
-                let mut released = Vec::new();
                 for a in &group {
-                    let consumer = a
-                        .release
-                        .then(|| {
-                            self.lock()
-                                .iter()
-                                .find(|(_, c)| *c == a.chat)
-                                .map(|(consumer, _)| consumer.clone())
-                        })
-                        .flatten();
-                    args.push(consumer.clone().unwrap_or_default());
+                    args.push(a.release.clone().unwrap_or_default());
                     args.push(a.ids.len().to_string());
                     args.extend(a.ids.iter().cloned());
-                    released.extend(consumer.map(|c| (c, a.chat)));
                 }
                 let lengths: Vec<i64> = ACK.run(&self.redis, keys, args).await?;
                 if lengths.len() != group.len() {
                     return Err(unavailable("the ack script answered for other chats"));
                 }
-                {
-                    let mut held = self.lock();
-                    for key in &released {
-                        held.remove(key);
-                    }
-                }
                 for (a, len) in group.iter().zip(lengths) {
-                    if a.release && len > TRIM_ABOVE as i64 {
+                    if a.release.is_some() && len > TRIM_ABOVE as i64 {
                         self.trim(a.chat, a.top).await?;
                     }
                 }
@@ -720,7 +693,7 @@ impl ChatStream for RedisChatStream {
                 busy.push(chat); // there may be more
             }
             // With work, the lock stays until the work is committed and acknowledged.
-            let release = work.is_empty();
+            let release = work.is_empty().then(|| consumer.to_owned());
             if !ephemeral.is_empty() {
                 let top = ephemeral.iter().filter_map(|id| seq_of(id)).max();
                 acks.push(ChatAck {
@@ -742,7 +715,11 @@ impl ChatStream for RedisChatStream {
         Ok(out)
     }
 
-    async fn ack_persisted(&self, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError> {
+    async fn ack_persisted(
+        &self,
+        consumer: &str,
+        events: &[(ChatId, EventSeq)],
+    ) -> Result<(), StoreError> {
         let mut by_chat: BTreeMap<ChatId, (Vec<String>, i64)> = BTreeMap::new();
         for (chat, seq) in events {
             let e = by_chat.entry(*chat).or_insert((Vec::new(), 0));
@@ -756,7 +733,7 @@ impl ChatStream for RedisChatStream {
                 chat,
                 ids,
                 top,
-                release: true,
+                release: Some(consumer.to_owned()),
             })
             .collect();
         self.ack(acks).await

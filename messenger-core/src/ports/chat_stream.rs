@@ -59,8 +59,13 @@ pub trait ChatStream: Send + Sync {
         block: Option<Duration>,
     ) -> Result<Vec<ChatEvent>, StoreError>;
 
-    /// Marks claimed events as committed: they leave the persister's work list.
-    async fn ack_persisted(&self, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError>;
+    /// Marks events `consumer` claimed as committed: they leave the persister's work list, and
+    /// the consumer's hold on their chats ends (another consumer may take their next events).
+    async fn ack_persisted(
+        &self,
+        consumer: &str,
+        events: &[(ChatId, EventSeq)],
+    ) -> Result<(), StoreError>;
 
     /// How many read lanes the chats fall into. A reader that blocks waits on the streams of
     /// one lane at a time, so a node needs a reader per lane; one lane (the default) means any

@@ -55,7 +55,7 @@ impl Persister {
             )));
         }
         let keys: Vec<(ChatId, EventSeq)> = events.iter().map(|e| (e.chat_id, e.seq)).collect();
-        self.stream.ack_persisted(&keys).await?;
+        self.stream.ack_persisted(&self.consumer, &keys).await?;
         let notices = events
             .into_iter()
             .zip(outcomes)

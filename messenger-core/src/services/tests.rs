@@ -1410,12 +1410,12 @@ async fn persister_applies_one_batch_acks_after_the_commit_and_notifies() {
         });
     m.stream
         .expect_ack_persisted()
-        .withf(|keys: &[(ChatId, EventSeq)]| {
-            keys == [(CHAT, EventSeq(42)), (OTHER_CHAT, EventSeq(43))]
+        .withf(|consumer: &str, keys: &[(ChatId, EventSeq)]| {
+            consumer == "node-a" && keys == [(CHAT, EventSeq(42)), (OTHER_CHAT, EventSeq(43))]
         })
         .times(1)
         .in_sequence(&mut seq)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     notifier
         .expect_committed()
         .times(1)

@@ -20,6 +20,7 @@ macro_rules! chat_stream_contract {
                 a_repeated_client_id_is_not_appended_twice,
                 the_persister_claims_message_events_once_until_acknowledged,
                 claims_span_many_chats_each_in_position_order,
+                a_chat_acknowledged_by_its_persister_goes_to_the_next_one,
                 a_lane_log_holds_its_chats_events_in_position_order,
                 a_blocked_lane_log_read_wakes_on_append_and_times_out_otherwise,
                 a_reader_ahead_of_the_lane_log_is_told_of_a_gap,
@@ -191,7 +192,10 @@ pub async fn the_persister_claims_message_events_once_until_acknowledged(stream:
         "claimed events go to one persister: {second:?}"
     );
     stream
-        .ack_persisted(&[(ChatId(1), a.seq), (ChatId(2), b.seq), (ChatId(1), c.seq)])
+        .ack_persisted(
+            "p1",
+            &[(ChatId(1), a.seq), (ChatId(2), b.seq), (ChatId(1), c.seq)],
+        )
         .await
         .unwrap();
     assert!(stream
@@ -238,7 +242,7 @@ pub async fn claims_span_many_chats_each_in_position_order(stream: &dyn ChatStre
             assert!(seqs.is_sorted(), "chat {chat} out of order: {seqs:?}");
         }
         let keys: Vec<(ChatId, EventSeq)> = batch.iter().map(|e| (e.chat_id, e.seq)).collect();
-        stream.ack_persisted(&keys).await.unwrap();
+        stream.ack_persisted("p1", &keys).await.unwrap();
         claimed.extend(batch);
     }
     claimed.sort_by_key(|e| e.seq);
@@ -282,7 +286,7 @@ pub async fn the_sweep_reports_unread_and_pending_message_events(stream: &dyn Ch
         }
     );
     stream
-        .ack_persisted(&[(ChatId(5), a.seq), (ChatId(6), b.seq)])
+        .ack_persisted("p1", &[(ChatId(5), a.seq), (ChatId(6), b.seq)])
         .await
         .unwrap();
     assert_eq!(stream.sweep().await.unwrap(), PersistBacklog::default());
@@ -396,4 +400,22 @@ pub async fn a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(stream: &dyn
         .await
         .unwrap();
     assert_eq!(own.len(), 401);
+}
+
+pub async fn a_chat_acknowledged_by_its_persister_goes_to_the_next_one(stream: &dyn ChatStream) {
+    let seqs = |events: Vec<ChatEvent>| events.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let a = append(stream, 7, create(1, "a", None)).await;
+    let first = stream.claim_unpersisted("p1", 10, None).await.unwrap();
+    assert_eq!(seqs(first), [a.seq]);
+    stream
+        .ack_persisted("p1", &[(ChatId(7), a.seq)])
+        .await
+        .unwrap();
+    let b = append(stream, 7, create(1, "b", None)).await;
+    let next = stream.claim_unpersisted("p2", 10, None).await.unwrap();
+    assert_eq!(
+        seqs(next),
+        [b.seq],
+        "p1's hold on the chat ended with its ack"
+    );
 }
