@@ -71,7 +71,8 @@ pub struct LaneRead<K, T> {
     /// nothing new).
     pub last: Option<i64>,
     /// Whether entries after the reader's position were dropped from the log before the read
-    /// (it is bounded): the reader must read its topics on their own to fill the gap.
+    /// (it is bounded), or the log is newer than that position: the reader must read its
+    /// topics on their own to fill the gap, and start again from the log's head.
     pub gap: bool,
 }
 
@@ -81,8 +82,8 @@ pub trait LaneLog<K, T>: Send + Sync {
     /// The position of the newest entry of `lane`'s log (0 when empty).
     async fn head(&self, lane: usize) -> Result<i64, CoreError>;
 
-    /// Entries of `lane`'s log after `after`, up to `limit`, the items only of the topics
-    /// `wanted` (others are not worth decoding); waits up to `block` when there are none.
+    /// Entries of `lane`'s log after `after`, up to `limit`, made into items only for the
+    /// topics `wanted` (no one here reads the others); waits up to `block` when there are none.
     async fn read(
         &self,
         lane: usize,
