@@ -168,14 +168,14 @@ impl ChatStream for MemoryChatStream {
         if lane != 0 {
             return Ok(LanePage::default());
         }
+        let gap_in = |s: &State| s.lane_dropped > after || after.get() > s.last_seq;
+        // A reader told of a gap starts again elsewhere: it is not kept waiting here.
+        let block = block.filter(|_| !gap_in(&lock(&self.state)));
         let gap = AtomicBool::new(false);
         let notifies = || vec![self.lane_appended.clone()];
         let look = || {
             let s = lock(&self.state);
-            gap.store(
-                s.lane_dropped > after || after.get() > s.last_seq,
-                Ordering::Relaxed,
-            );
+            gap.store(gap_in(&s), Ordering::Relaxed);
             let start = s.lane.partition_point(|e| e.seq <= after);
             s.lane.range(start..).take(limit).cloned().collect()
         };

@@ -603,8 +603,9 @@ impl ChatStream for RedisChatStream {
         let gap = parts.first().and_then(Value::as_i64) == Some(1);
         let found = match block {
             // Waiting returns at the first new entry, so no trim passes it meanwhile, unless
-            // more than the log's bound arrived in the round trip since the script.
-            Some(_) if found.is_empty() => self
+            // more than the log's bound arrived in the round trip since the script. A reader
+            // told of a gap starts again elsewhere: it is not kept waiting here.
+            Some(_) if found.is_empty() && !gap => self
                 .redis
                 .xread_streams(vec![key], vec![format!("{}-0", after.get())], limit, block)
                 .await?
