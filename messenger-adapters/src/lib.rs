@@ -8,11 +8,15 @@
 //!   revocations in Redis (fred).
 //! - [`crypto`]: argon2id password hashing (off the async threads) and JWT tokens.
 //! - [`SystemClock`]: the wall clock.
+//! - [`backend`]: which of these a deployment runs on, opened from its environment; the
+//!   server and the operator's CLI both open their storage here.
 
+pub mod backend;
 pub mod crypto;
 pub mod memory;
 pub mod postgres;
 pub mod redis;
+#[cfg(any(test, feature = "test-services"))]
 pub mod test_services;
 
 use messenger_core::ports::Clock;

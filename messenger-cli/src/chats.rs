@@ -86,17 +86,14 @@ pub async fn run(ctx: &Context, out: &Output, cmd: ChatCommand) -> anyhow::Resul
                         .map_err(CoreError::from)?
                 }
                 None => {
-                    // Every chat: an operator's view, straight from Postgres.
-                    let ids: Vec<i64> =
-                        sqlx::query_scalar("SELECT chat_id FROM chats ORDER BY chat_id LIMIT $1")
-                            .bind(limit)
-                            .fetch_all(ctx.postgres()?)
-                            .await?;
                     let mut chats = Vec::new();
-                    for id in ids {
-                        if let Some(c) =
-                            ports.chats.get(ChatId(id)).await.map_err(CoreError::from)?
-                        {
+                    for id in ctx
+                        .storage
+                        .all_chat_ids(limit)
+                        .await
+                        .map_err(CoreError::from)?
+                    {
+                        if let Some(c) = ports.chats.get(id).await.map_err(CoreError::from)? {
                             chats.push(c);
                         }
                     }

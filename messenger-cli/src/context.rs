@@ -1,13 +1,11 @@
-//! The storage and services the CLI works on: the server's own, built from the same
-//! environment (so `DATABASE_URL` and `REDIS_URL` mean the same thing; opening applies
-//! pending migrations, as the server does).
+//! The storage and services the CLI works on: the same backend the server opens, from the
+//! same variables (`DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`). Unlike the server, the CLI
+//! never migrates as a side effect: on a database that is behind it says so and stops.
 
 use anyhow::{bail, Context as _};
+use messenger_adapters::backend::{Backend, Migrations, Storage};
 use messenger_core::services::{AuthSettings, Services};
 use messenger_core::{CoreError, User, UserId};
-use messenger_server::config::{Backend, Config};
-use messenger_server::storage::Storage;
-use sqlx::PgPool;
 
 /// What every command works with.
 pub struct Context {
@@ -15,28 +13,24 @@ pub struct Context {
     pub services: Services,
 }
 
+/// The deployment's backend; the CLI has nothing to work on in memory.
+pub fn shared_backend() -> anyhow::Result<Backend> {
+    let backend = Backend::from_env()?;
+    if !backend.is_shared() {
+        bail!("set DATABASE_URL and REDIS_URL: the CLI works on a deployment's Postgres and Redis");
+    }
+    Ok(backend)
+}
+
 impl Context {
     pub async fn open() -> anyhow::Result<Self> {
-        let config = Config::from_env()?;
-        if matches!(config.backend, Backend::InMemory) {
-            bail!("set DATABASE_URL and REDIS_URL: the CLI works on a deployment's Postgres and Redis");
-        }
+        let backend = shared_backend()?;
         // Tokens are not issued here; the secret only has to be a valid key.
-        let secret = config
-            .jwt_secret
-            .as_ref()
-            .map_or_else(|| b"cli".to_vec(), |s| s.expose().as_bytes().to_vec());
-        let storage = Storage::open(&config, &secret).await?;
+        let secret = std::env::var("JWT_SECRET").unwrap_or_else(|_| "cli".to_owned());
+        let storage =
+            Storage::open(&backend, secret.as_bytes(), Migrations::RequireCurrent).await?;
         let services = Services::new(storage.ports.clone(), AuthSettings::default());
         Ok(Context { storage, services })
-    }
-
-    pub fn postgres(&self) -> anyhow::Result<&PgPool> {
-        self.storage
-            .shared
-            .as_ref()
-            .map(|s| &s.pg)
-            .context("this needs the Postgres backend")
     }
 
     /// `42` or `@alice`.

@@ -1,5 +1,6 @@
 //! `messenger-cli`: the operator's tool. One more adapter around `messenger-core`'s services,
-//! on the same storage as the server (`DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`).
+//! on the same storage as the server (`DATABASE_URL`, `REDIS_URL`, `REDIS_PREFIX`), opened by
+//! `messenger-adapters`' `backend` module; it does not link the server.
 
 mod bench;
 mod bench_open;
@@ -9,7 +10,9 @@ mod output;
 mod seed;
 mod users;
 
+use anyhow::Context as _;
 use clap::{CommandFactory, Parser, Subcommand};
+use messenger_adapters::backend::{Secret, Storage};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -72,9 +75,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = output::Output { json: cli.json };
     match cli.command {
         Command::Migrate => {
-            let ctx = context::Context::open().await?;
-            ctx.postgres()?;
-            out.done("migrations applied");
+            let database_url = std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|url| !url.trim().is_empty())
+                .context("set DATABASE_URL: migrations apply to a deployment's Postgres")?;
+            let applied = Storage::migrate(&Secret::new(database_url)).await?;
+            out.done(&format!("migrations applied: {applied}"));
             Ok(())
         }
         Command::Health { url } => output::health(&out, &url).await,

@@ -1,7 +1,7 @@
 //! `bench` against a running server on Postgres + Redis: a short run loses nothing and reports
 //! sane figures.
 
-use messenger_server::config::{Backend, Secret};
+use messenger_adapters::backend::{Backend, Secret};
 use messenger_server::{Application, Config};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;

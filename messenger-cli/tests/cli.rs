@@ -65,6 +65,34 @@ impl Env {
 }
 
 #[tokio::test]
+async fn a_database_behind_is_migrated_only_by_the_migrate_command() {
+    let mut e = env().await;
+    e.database_url = messenger_adapters::postgres::create_empty_test_database().await;
+
+    let out = e.cli(&["user", "list"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a command on an unmigrated database failed"
+    );
+    assert!(
+        stderr.contains("behind") && stderr.contains("messenger-cli migrate"),
+        "it says what to do: {stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "in one line: {stderr}");
+
+    // Nothing was migrated as a side effect: `migrate` still has everything to apply.
+    let applied = e.json(&["migrate"]);
+    let message = applied["message"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.starts_with("migrations applied: ") && !message.ends_with(": 0"),
+        "{applied}"
+    );
+    assert_eq!(e.json(&["migrate"])["message"], "migrations applied: 0");
+    e.ok(&["user", "list"]);
+}
+
+#[tokio::test]
 async fn migrate_users_and_chats() {
     let e = env().await;
     assert!(e.ok(&["migrate"]).contains("migrations applied"));

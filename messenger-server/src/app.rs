@@ -4,13 +4,13 @@
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::payload_errors::PayloadSchemas;
-use crate::realtime::{persister_task, AckHub, ChatSource, FeedSource, Hub};
-use crate::state::{AppState, SharedState};
-use crate::storage::Storage;
+use crate::realtime::{
+    persister_task, AckHub, ChatSource, FeedSource, Hub, LoginThrottle, RateLimiter,
+};
+use crate::state::{AppState, ConnIds, SharedState};
 use crate::{api, http, ws};
 use anyhow::Context;
-use messenger_adapters::redis::RedisCommitBus;
-use messenger_core::ports::CommitNotifier;
+use messenger_adapters::backend::{Migrations, Storage};
 use messenger_core::services::{AuthSettings, Persister, Ports, Services};
 use messenger_core::NodeId;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
@@ -55,7 +55,7 @@ impl Application {
                 (bytes, true)
             }
         };
-        let storage = Storage::open(&config, &secret).await?;
+        let storage = Storage::open(&config.backend, &secret, Migrations::Apply).await?;
         let mut app = Self::build_with_storage(config, storage).await?;
         app.jwt_random = random;
         Ok(app)
@@ -67,7 +67,7 @@ impl Application {
     }
 
     async fn build_with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
-        let in_memory = storage.shared.is_none();
+        let in_memory = !storage.is_durable();
         let ports = storage.ports.clone();
         let acceptor = TcpListener::bind(config.addr.to_string())
             .into_acceptor()
@@ -107,27 +107,10 @@ impl Application {
         );
         let persister_stop = CancellationToken::new();
         let persister = TaskTracker::new();
-        let notifier: Arc<dyn CommitNotifier> = match &storage.shared {
-            None => acks.clone(),
-            Some(shared) => {
-                let bus = Arc::new(RedisCommitBus::new(
-                    shared.redis.clone(),
-                    node.clone(),
-                    acks.clone(),
-                ));
-                let (listener, url, stop) = (
-                    bus.clone(),
-                    shared.redis_url.clone(),
-                    background_stop.clone(),
-                );
-                background.spawn(async move {
-                    if let Err(e) = listener.listen(&url, stop).await {
-                        tracing::error!(error = %e, "commit notices from other nodes stopped");
-                    }
-                });
-                bus
-            }
-        };
+        let commits = storage.commit_routing(node.clone(), acks.clone(), background_stop.clone());
+        if let Some(listener) = commits.listener {
+            background.spawn(listener);
+        }
         background.spawn(crate::realtime::maintenance::run(
             ports.clone(),
             metrics.clone(),
@@ -136,25 +119,28 @@ impl Application {
         persister.spawn(persister_task::run(
             Persister::new(
                 &ports,
-                notifier,
+                commits.notifier,
                 format!("{}-persister", node.0),
                 PERSIST_BATCH,
             ),
             metrics.clone(),
             persister_stop.clone(),
         ));
-        let state = Arc::new(AppState::new(
+        let state = Arc::new(AppState {
             services,
             acks,
             chats_hub,
             feeds_hub,
             node,
-            config,
-            Arc::new(storage),
+            limiter: RateLimiter::per_second(config.send_rate_per_sec),
+            login_throttle: LoginThrottle::default(),
             metrics,
-            CancellationToken::new(),
-            TaskTracker::new(),
-        ));
+            config,
+            storage: Arc::new(storage),
+            sockets_stop: CancellationToken::new(),
+            sockets: TaskTracker::new(),
+            conn_ids: ConnIds::default(),
+        });
         Ok(Application {
             addr,
             acceptor,

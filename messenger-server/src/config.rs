@@ -1,45 +1,7 @@
 //! Configuration, read once from the environment.
 
-use std::fmt;
+use messenger_adapters::backend::{Backend, BackendConfigError, Secret};
 use std::net::SocketAddr;
-
-/// A secret that never shows in logs or `Debug` output.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// Where the server keeps its state.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    /// Every port in memory (the default when neither `DATABASE_URL` nor `REDIS_URL` is set).
-    InMemory,
-    /// Postgres for what lasts, Redis for what moves.
-    PostgresRedis {
-        /// `DATABASE_URL`.
-        database_url: Secret,
-        /// `REDIS_URL`.
-        redis_url: Secret,
-        /// `REDIS_PREFIX`.
-        redis_prefix: String,
-    },
-}
 
 /// The server's settings.
 #[derive(Debug, Clone)]
@@ -75,9 +37,9 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
-    /// Only one of DATABASE_URL / REDIS_URL is set.
-    #[error("set both DATABASE_URL and REDIS_URL (Postgres + Redis), or neither (in-memory); only {0} is set")]
-    HalfBackend(&'static str),
+    /// The storage variables name no usable backend.
+    #[error(transparent)]
+    Backend(#[from] BackendConfigError),
 }
 
 impl Config {
@@ -90,16 +52,7 @@ impl Config {
             name: "MESSENGER_ADDR",
             reason: format!("{e} (expected host:port, e.g. 127.0.0.1:8080)"),
         })?;
-        let backend = match (non_empty("DATABASE_URL"), non_empty("REDIS_URL")) {
-            (None, None) => Backend::InMemory,
-            (Some(db), Some(redis)) => Backend::PostgresRedis {
-                database_url: Secret(db),
-                redis_url: Secret(redis),
-                redis_prefix: non_empty("REDIS_PREFIX").unwrap_or_default(),
-            },
-            (Some(_), None) => return Err(ConfigError::HalfBackend("DATABASE_URL")),
-            (None, Some(_)) => return Err(ConfigError::HalfBackend("REDIS_URL")),
-        };
+        let backend = Backend::from_lookup(&get)?;
         let send_rate_per_sec = match non_empty("MESSENGER_SEND_RATE") {
             None => 50.0,
             Some(raw) => raw
@@ -126,7 +79,7 @@ impl Config {
         Ok(Config {
             addr,
             backend,
-            jwt_secret: non_empty("JWT_SECRET").map(Secret),
+            jwt_secret: non_empty("JWT_SECRET").map(Secret::new),
             send_rate_per_sec,
             token_ttl_secs,
             ping_interval_secs: 30,
@@ -181,11 +134,15 @@ mod tests {
     fn one_backend_url_alone_is_refused() {
         assert!(matches!(
             config(&[("DATABASE_URL", "postgres://x")]),
-            Err(ConfigError::HalfBackend("DATABASE_URL"))
+            Err(ConfigError::Backend(BackendConfigError::HalfBackend(
+                "DATABASE_URL"
+            )))
         ));
         assert!(matches!(
             config(&[("REDIS_URL", "redis://x")]),
-            Err(ConfigError::HalfBackend("REDIS_URL"))
+            Err(ConfigError::Backend(BackendConfigError::HalfBackend(
+                "REDIS_URL"
+            )))
         ));
     }
 

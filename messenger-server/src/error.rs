@@ -1,6 +1,7 @@
 //! The one place where domain errors become HTTP statuses and protocol codes.
 
 use crate::api::dto::ErrorBody;
+use messenger_core::error::Chain;
 use messenger_core::CoreError;
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
@@ -33,14 +34,22 @@ pub enum ApiError {
     /// `unavailable`.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>),
+    /// `internal`: a bug; the details are in the server's log.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
 }
 
-/// The client-facing message of an error. Internal details are logged, never sent.
+/// The client-facing message of an error. A backing service's failure is logged here with its
+/// whole chain of causes, and never sent.
 pub fn public_message(err: &CoreError) -> String {
     match err {
-        CoreError::Unavailable(detail) => {
-            tracing::error!(%detail, "backing service failure");
+        CoreError::Unavailable(_) => {
+            tracing::error!(error = %Chain(err), "backing service unavailable");
             "a backing service is unavailable; try again shortly".to_owned()
+        }
+        CoreError::Internal(_) => {
+            tracing::error!(error = %Chain(err), "internal error");
+            "internal error; it has been logged".to_owned()
         }
         other => other.to_string(),
     }
@@ -60,6 +69,7 @@ impl From<CoreError> for ApiError {
             CoreError::TooLarge(_) => ApiError::TooLarge(body),
             CoreError::RateLimited(_) => ApiError::RateLimited(body),
             CoreError::Unavailable(_) => ApiError::Unavailable(body),
+            CoreError::Internal(_) => ApiError::Internal(body),
         }
     }
 }

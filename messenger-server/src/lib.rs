@@ -11,7 +11,6 @@ pub mod metrics;
 pub mod payload_errors;
 pub mod realtime;
 pub mod state;
-pub mod storage;
 pub mod web;
 pub mod ws;
 

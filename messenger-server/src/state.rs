@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::realtime::{AckHub, ChatSource, FeedSource, Hub, LoginThrottle, RateLimiter};
-use crate::storage::Storage;
+use messenger_adapters::backend::Storage;
 use messenger_core::services::Services;
 use messenger_core::{ConnId, CoreError, NodeId, Origin, UserId};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,44 +37,24 @@ pub struct AppState {
     pub sockets_stop: CancellationToken,
     /// Every connection task, so shutdown can wait for them.
     pub sockets: TaskTracker,
-    next_conn: AtomicU64,
+    /// Where connection ids come from.
+    pub conn_ids: ConnIds,
+}
+
+/// Hands out connection ids, unique on this node.
+#[derive(Debug)]
+pub struct ConnIds(AtomicU64);
+
+impl Default for ConnIds {
+    fn default() -> Self {
+        ConnIds(AtomicU64::new(1))
+    }
 }
 
 impl AppState {
-    /// Assembles the state.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        services: Services,
-        acks: Arc<AckHub>,
-        chats_hub: Arc<Hub<ChatSource>>,
-        feeds_hub: Arc<Hub<FeedSource>>,
-        node: NodeId,
-        config: Config,
-        storage: Arc<Storage>,
-        metrics: Arc<Metrics>,
-        sockets_stop: CancellationToken,
-        sockets: TaskTracker,
-    ) -> Self {
-        AppState {
-            services,
-            acks,
-            chats_hub,
-            feeds_hub,
-            node,
-            limiter: RateLimiter::per_second(config.send_rate_per_sec),
-            login_throttle: LoginThrottle::default(),
-            metrics,
-            config,
-            storage,
-            sockets_stop,
-            sockets,
-            next_conn: AtomicU64::new(1),
-        }
-    }
-
     /// A fresh connection id, unique on this node.
     pub fn next_conn_id(&self) -> ConnId {
-        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
+        ConnId(self.conn_ids.0.fetch_add(1, Ordering::Relaxed))
     }
 
     /// The origin stamp of a change made by `conn` on this node.

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{shared_backend, spawn_on, ChildServer};
-use messenger_server::config::Backend;
+use messenger_adapters::backend::Backend;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -7,7 +7,7 @@ mod common;
 
 use common::{on_postgres_redis, server_command, shared_backend, WAIT};
 use futures_util::{SinkExt, StreamExt};
-use messenger_server::config::Backend;
+use messenger_adapters::backend::Backend;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,7 @@ mod common;
 
 use common::proxy::Proxy;
 use common::{shared_backend, spawn_on, TestApp};
-use messenger_server::config::{Backend, Secret};
+use messenger_adapters::backend::{Backend, Secret};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;

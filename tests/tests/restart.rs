@@ -9,7 +9,7 @@ mod common;
 
 use common::private_services::{PrivatePostgres, PrivateRedis};
 use common::{on_postgres_redis, spawn_on, TestApp, TestUser, Ws};
-use messenger_server::config::{Backend, Secret};
+use messenger_adapters::backend::{Backend, Secret};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

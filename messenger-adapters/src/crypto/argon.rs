@@ -69,10 +69,10 @@ impl Argon2Hasher {
         self.jobs
             .send(job)
             .await
-            .map_err(|_| StoreError::Unavailable("no password hashing thread is running".into()))?;
+            .map_err(|_| StoreError::internal_msg("no password hashing thread is running"))?;
         result
             .await
-            .map_err(|_| StoreError::Unavailable("a password hashing thread stopped".into()))
+            .map_err(|_| StoreError::internal_msg("a password hashing thread stopped"))
     }
 }
 
@@ -99,7 +99,7 @@ impl PasswordHasher for Argon2Hasher {
             Self::argon(params)
                 .hash_password(password.as_bytes())
                 .map(|h| h.to_string())
-                .map_err(|e| StoreError::Unavailable(format!("password hashing failed: {e}")))
+                .map_err(|e| StoreError::internal_msg(format!("password hashing failed: {e}")))
         })
         .await?
     }

@@ -1,7 +1,7 @@
 //! Chats, participants and read markers in Postgres. A chat's participants and each
 //! participant's `users.chats` change in one transaction.
 
-use super::{ts, unavailable};
+use super::{classify, ts};
 use async_trait::async_trait;
 use messenger_core::ports::ChatRepo;
 use messenger_core::{
@@ -64,7 +64,7 @@ async fn link_users(
     .bind(users)
     .execute(&mut **tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(classify)?;
     Ok(())
 }
 
@@ -78,7 +78,7 @@ async fn unlink_users(
         .bind(users)
         .execute(&mut **tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
     Ok(())
 }
 
@@ -93,7 +93,7 @@ impl PgChatRepo {
         .bind(id.get())
         .fetch_optional(&mut **tx)
         .await
-        .map_err(unavailable)
+        .map_err(classify)
     }
 }
 
@@ -101,7 +101,7 @@ impl PgChatRepo {
 impl ChatRepo for PgChatRepo {
     async fn create_group(&self, chat: NewChat) -> Result<Chat, StoreError> {
         let participants: Vec<i64> = chat.participants.iter().map(|p| p.get()).collect();
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
         let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
             "INSERT INTO chats (name, kind, owner_id, participants, created_at, last_activity_at)
              VALUES ($1, 'group', $2, $3, $4, $4) RETURNING {COLUMNS}"
@@ -112,9 +112,9 @@ impl ChatRepo for PgChatRepo {
         .bind(chat.created_at.as_offset_date_time())
         .fetch_one(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         link_users(&mut tx, row.chat_id, &participants).await?;
-        tx.commit().await.map_err(unavailable)?;
+        tx.commit().await.map_err(classify)?;
         Ok(row.into())
     }
 
@@ -125,7 +125,7 @@ impl ChatRepo for PgChatRepo {
         now: Timestamp,
     ) -> Result<(Chat, bool), StoreError> {
         let pair = format!("{}:{}", a.min(b), a.max(b));
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
         // ON CONFLICT waits for a concurrent insert of the same pair to commit, then yields no
         // row: that call reads the winner's chat below.
         let created = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
@@ -139,7 +139,7 @@ impl ChatRepo for PgChatRepo {
         .bind(now.as_offset_date_time())
         .fetch_optional(&mut *tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         let result = match created {
             Some(row) => {
                 link_users(&mut tx, row.chat_id, &[a.get(), b.get()]).await?;
@@ -152,11 +152,11 @@ impl ChatRepo for PgChatRepo {
                 .bind(&pair)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(unavailable)?;
+                .map_err(classify)?;
                 (row.into(), false)
             }
         };
-        tx.commit().await.map_err(unavailable)?;
+        tx.commit().await.map_err(classify)?;
         Ok(result)
     }
 
@@ -167,7 +167,7 @@ impl ChatRepo for PgChatRepo {
         .bind(id.get())
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(row.map(Chat::from))
     }
 
@@ -179,7 +179,7 @@ impl ChatRepo for PgChatRepo {
         .bind(user.get())
         .fetch_all(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(rows.into_iter().map(Chat::from).collect())
     }
 
@@ -191,12 +191,12 @@ impl ChatRepo for PgChatRepo {
         .bind(name)
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(row.map(Chat::from))
     }
 
     async fn add_participant(&self, id: ChatId, user: UserId) -> Result<Option<Chat>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
         let Some(mut row) = Self::locked(&mut tx, id).await? else {
             return Ok(None);
         };
@@ -207,15 +207,15 @@ impl ChatRepo for PgChatRepo {
                 .bind(&row.participants)
                 .execute(&mut *tx)
                 .await
-                .map_err(unavailable)?;
+                .map_err(classify)?;
             link_users(&mut tx, id.get(), &[user.get()]).await?;
         }
-        tx.commit().await.map_err(unavailable)?;
+        tx.commit().await.map_err(classify)?;
         Ok(Some(row.into()))
     }
 
     async fn remove_participant(&self, id: ChatId, user: UserId) -> Result<Removal, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
         let Some(mut row) = Self::locked(&mut tx, id).await? else {
             return Ok(Removal::NotParticipant);
         };
@@ -229,7 +229,7 @@ impl ChatRepo for PgChatRepo {
                 .bind(id.get())
                 .execute(&mut *tx)
                 .await
-                .map_err(unavailable)?;
+                .map_err(classify)?;
             Removal::ChatDeleted
         } else {
             if row.owner_id == user.get() {
@@ -241,21 +241,21 @@ impl ChatRepo for PgChatRepo {
                 .bind(row.owner_id)
                 .execute(&mut *tx)
                 .await
-                .map_err(unavailable)?;
+                .map_err(classify)?;
             sqlx::query("DELETE FROM read_markers WHERE chat_id = $1 AND user_id = $2")
                 .bind(id.get())
                 .bind(user.get())
                 .execute(&mut *tx)
                 .await
-                .map_err(unavailable)?;
+                .map_err(classify)?;
             Removal::Removed(row.into())
         };
-        tx.commit().await.map_err(unavailable)?;
+        tx.commit().await.map_err(classify)?;
         Ok(removal)
     }
 
     async fn delete(&self, id: ChatId) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
         let Some(row) = Self::locked(&mut tx, id).await? else {
             return Ok(false);
         };
@@ -264,8 +264,8 @@ impl ChatRepo for PgChatRepo {
             .bind(id.get())
             .execute(&mut *tx)
             .await
-            .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
+            .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
         Ok(true)
     }
 
@@ -281,7 +281,7 @@ impl ChatRepo for PgChatRepo {
         .bind(user.get())
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(marker.map(MessageId))
     }
 
@@ -302,7 +302,7 @@ impl ChatRepo for PgChatRepo {
         .bind(message.get())
         .execute(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(moved.rows_affected() > 0)
     }
 }

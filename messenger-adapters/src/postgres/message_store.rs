@@ -1,7 +1,7 @@
 //! Committed history in Postgres. A batch of events is one transaction (group commit); runs of
 //! new messages go in with one multi-row insert.
 
-use super::{ts, unavailable};
+use super::{classify, ts};
 use async_trait::async_trait;
 use messenger_core::ports::MessageStore;
 use messenger_core::{
@@ -32,7 +32,7 @@ impl PgMessageStore {
         )
         .fetch_one(&self.pool)
         .await
-        .map_err(unavailable)
+        .map_err(classify)
     }
 }
 
@@ -117,7 +117,7 @@ async fn insert_creates(
     .bind(&seqs)
     .fetch_all(&mut **tx)
     .await
-    .map_err(unavailable)?
+    .map_err(classify)?
     .into_iter()
     .collect();
     if !inserted.is_empty() {
@@ -134,7 +134,7 @@ async fn insert_creates(
         .bind(inserted.iter().copied().collect::<Vec<i64>>())
         .execute(&mut **tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
     }
     let mut outcomes = Vec::with_capacity(events.len());
     for e in events {
@@ -157,7 +157,7 @@ async fn insert_creates(
         .bind(client_id)
         .fetch_optional(&mut **tx)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         let same_message = |r: &Row| {
             r.chat_id == e.chat_id.get()
                 && r.author_id == message.author_id.get()
@@ -198,7 +198,7 @@ async fn apply_update(
     .bind(e.seq.get())
     .execute(&mut **tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(classify)?;
     let now = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM messages WHERE message_id = $1 AND chat_id = $2"
     )))
@@ -206,7 +206,7 @@ async fn apply_update(
     .bind(e.chat_id.get())
     .fetch_optional(&mut **tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(classify)?;
     Ok(now.map_or(CommitOutcome::NotFound, Row::outcome))
 }
 
@@ -225,7 +225,7 @@ async fn apply_delete(
     .bind(e.seq.get())
     .fetch_optional(&mut **tx)
     .await
-    .map_err(unavailable)?;
+    .map_err(classify)?;
     Ok(row.map_or(CommitOutcome::NotFound, |r| {
         CommitOutcome::Committed(r.message())
     }))
@@ -234,7 +234,7 @@ async fn apply_delete(
 #[async_trait]
 impl MessageStore for PgMessageStore {
     async fn apply(&self, events: &[ChatEvent]) -> Result<Vec<CommitOutcome>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
         let mut outcomes = Vec::with_capacity(events.len());
         let mut creates: Vec<&ChatEvent> = Vec::new();
         for e in events {
@@ -259,7 +259,7 @@ impl MessageStore for PgMessageStore {
         if !creates.is_empty() {
             outcomes.extend(insert_creates(&mut tx, &creates).await?);
         }
-        tx.commit().await.map_err(unavailable)?;
+        tx.commit().await.map_err(classify)?;
         Ok(outcomes)
     }
 
@@ -270,7 +270,7 @@ impl MessageStore for PgMessageStore {
         .bind(id.get())
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(row.map(Row::message))
     }
 
@@ -288,7 +288,7 @@ impl MessageStore for PgMessageStore {
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(row.map(|r| {
             if r.deleted {
                 ClientIdMatch::Deleted
@@ -314,7 +314,7 @@ impl MessageStore for PgMessageStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1)
         .fetch_all(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         let has_more = rows.len() > limit;
         let mut messages: Vec<Message> = rows.into_iter().take(limit).map(Row::message).collect();
         messages.reverse();
@@ -337,7 +337,7 @@ impl MessageStore for PgMessageStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1)
         .fetch_all(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         let has_more = rows.len() > limit;
         let messages = rows.into_iter().take(limit).map(Row::message).collect();
         Ok(Page { messages, has_more })
@@ -356,7 +356,7 @@ impl MessageStore for PgMessageStore {
         .bind(&ids)
         .fetch_all(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(rows.into_iter().map(Row::message).collect())
     }
 
@@ -375,7 +375,7 @@ impl MessageStore for PgMessageStore {
         .bind(reader.get())
         .fetch_one(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -386,7 +386,7 @@ impl MessageStore for PgMessageStore {
             .bind(chat.get())
             .execute(&self.pool)
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Users in Postgres.
 
-use super::{constraint_of, ts, unavailable};
+use super::{classify, constraint_of, ts};
 use async_trait::async_trait;
 use messenger_core::ports::UserRepo;
 use messenger_core::{NewUser, StoreError, User, UserCredentials, UserId};
@@ -78,7 +78,7 @@ impl UserRepo for PgUserRepo {
         .map_err(|e| match constraint_of(&e).as_deref() {
             Some("users_phone_unique") => StoreError::PhoneTaken,
             Some("users_username_unique") => StoreError::UsernameTaken,
-            _ => unavailable(e),
+            _ => classify(e),
         })?;
         Ok(row.user())
     }
@@ -90,7 +90,7 @@ impl UserRepo for PgUserRepo {
         .bind(id.get())
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(row.map(Row::user))
     }
 
@@ -102,7 +102,7 @@ impl UserRepo for PgUserRepo {
         .bind(&ids)
         .fetch_all(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(rows.into_iter().map(Row::user).collect())
     }
 
@@ -113,7 +113,7 @@ impl UserRepo for PgUserRepo {
         .bind(username)
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(row.map(Row::user))
     }
 
@@ -127,7 +127,7 @@ impl UserRepo for PgUserRepo {
         .bind(phone)
         .fetch_optional(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(row.map(Row::credentials))
     }
 
@@ -149,7 +149,7 @@ impl UserRepo for PgUserRepo {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(rows.into_iter().map(Row::user).collect())
     }
 }

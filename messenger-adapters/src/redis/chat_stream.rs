@@ -21,7 +21,7 @@
 use super::codec::{decode_event, encode_event};
 use super::script::Script;
 use super::streams::{entries, seq_of, Entry};
-use super::{id_of_lane_key, unavailable, Redis};
+use super::{classify, id_of_lane_key, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
@@ -261,7 +261,7 @@ impl RedisChatStream {
             .pool()
             .xrevrange(key, "+", "-", Some(1))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(EventSeq(
             entries(v)
                 .first()
@@ -299,7 +299,9 @@ impl RedisChatStream {
             }
             self.seed_counter().await?;
         }
-        Err(unavailable("could not seed the position counter"))
+        Err(StoreError::unavailable_msg(
+            "could not seed the position counter",
+        ))
     }
 
     /// Redis lost the counter (restarted empty): start it above what the store holds.
@@ -316,7 +318,7 @@ impl RedisChatStream {
                 false,
             )
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -344,7 +346,7 @@ impl RedisChatStream {
             .pool()
             .rpush(self.dirty_key(), ids)
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -387,7 +389,7 @@ impl RedisChatStream {
                 let replies = match reply {
                     Value::Array(replies) if replies.len() == group.len() => replies,
                     other => {
-                        return Err(unavailable(format!(
+                        return Err(StoreError::internal_msg(format!(
                             "the take script answered {other:?} for {} chats",
                             group.len()
                         )))
@@ -431,7 +433,9 @@ impl RedisChatStream {
                 }
                 let lengths: Vec<i64> = ACK.run(&self.redis, keys, args).await?;
                 if lengths.len() != group.len() {
-                    return Err(unavailable("the ack script answered for other chats"));
+                    return Err(StoreError::internal_msg(
+                        "the ack script answered for other chats",
+                    ));
                 }
                 for (a, len) in group.iter().zip(lengths) {
                     if a.release.is_some() && len > TRIM_ABOVE as i64 {
@@ -449,14 +453,14 @@ impl RedisChatStream {
     async fn trim(&self, chat: ChatId, acked_up_to: i64) -> Result<(), StoreError> {
         let key = self.stream_key(chat);
         let pool = self.redis.pool();
-        let len: u64 = pool.xlen(&key).await.map_err(unavailable)?;
+        let len: u64 = pool.xlen(&key).await.map_err(classify)?;
         if len <= TRIM_ABOVE {
             return Ok(());
         }
         let newest: Value = pool
             .xrevrange(&key, "+", "-", Some(KEEP))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         let Some(oldest_kept) = entries(newest).last().and_then(|(id, _)| seq_of(id)) else {
             return Ok(());
         };
@@ -464,7 +468,7 @@ impl RedisChatStream {
         let _: Value = pool
             .xtrim(&key, ("MINID", "~", format!("{min_id}-0")))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(())
     }
 }
@@ -492,7 +496,7 @@ impl ChatStream for RedisChatStream {
                 .pool()
                 .sadd(self.chats_key(), chat.get().to_string())
                 .await
-                .map_err(unavailable)?;
+                .map_err(classify)?;
             self.known
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -537,7 +541,7 @@ impl ChatStream for RedisChatStream {
                             .pool()
                             .rpush(self.dirty_key(), chat.get().to_string())
                             .await
-                            .map_err(unavailable)?;
+                            .map_err(classify)?;
                     }
                     return Ok(Appended::New(draft.into_event(chat, EventSeq(number(1)))));
                 }
@@ -547,7 +551,9 @@ impl ChatStream for RedisChatStream {
                 _ => continue,
             }
         }
-        Err(unavailable("could not append: too much contention"))
+        Err(StoreError::unavailable_msg(
+            "could not append: too much contention",
+        ))
     }
 
     async fn head(&self, chat: ChatId) -> Result<EventSeq, StoreError> {
@@ -594,10 +600,12 @@ impl ChatStream for RedisChatStream {
             )
             .await?;
         let Value::Array(mut parts) = reply else {
-            return Err(unavailable("the lane read answered no list"));
+            return Err(StoreError::internal_msg("the lane read answered no list"));
         };
         if parts.len() != 2 {
-            return Err(unavailable("the lane read answered a list of another size"));
+            return Err(StoreError::internal_msg(
+                "the lane read answered a list of another size",
+            ));
         }
         let found = entries(parts.pop().unwrap_or(Value::Null));
         let gap = parts.first().and_then(Value::as_i64) == Some(1);
@@ -638,7 +646,7 @@ impl ChatStream for RedisChatStream {
         let mut chats: Vec<String> = pool
             .lpop::<Option<Vec<String>>, _>(self.dirty_key(), Some(64))
             .await
-            .map_err(unavailable)?
+            .map_err(classify)?
             .unwrap_or_default();
         if chats.is_empty() {
             let Some(b) = block else {
@@ -652,7 +660,7 @@ impl ChatStream for RedisChatStream {
                 Ok(p) => p,
                 // fred reports BLPOP's own timeout (a nil reply) as a timeout error.
                 Err(e) if *e.kind() == fred::error::ErrorKind::Timeout => None,
-                Err(e) => return Err(unavailable(e)),
+                Err(e) => return Err(classify(e)),
             };
             drop(client);
             let Some((_, chat)) = popped else {
@@ -662,7 +670,7 @@ impl ChatStream for RedisChatStream {
             let more: Option<Vec<String>> = pool
                 .lpop(self.dirty_key(), Some(63))
                 .await
-                .map_err(unavailable)?;
+                .map_err(classify)?;
             chats.extend(more.unwrap_or_default());
         }
         let mut seen = HashSet::new();
@@ -757,18 +765,18 @@ impl ChatStream for RedisChatStream {
         let _: Value = pool
             .del(vec![self.stream_key(chat), self.lock_key(chat)])
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         let _: Value = pool
             .srem(self.chats_key(), chat.get().to_string())
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(())
     }
 
     async fn sweep(&self) -> Result<PersistBacklog, StoreError> {
         self.raise_counter().await?;
         let pool = self.redis.pool();
-        let chats: Vec<String> = pool.smembers(self.chats_key()).await.map_err(unavailable)?;
+        let chats: Vec<String> = pool.smembers(self.chats_key()).await.map_err(classify)?;
         let mut stale = Vec::new();
         let mut backlog = PersistBacklog::default();
         for chat in chats.iter().filter_map(|c| c.parse().ok().map(ChatId)) {

@@ -1,7 +1,7 @@
 //! Commit notices between nodes: a persister on any node may commit a change whose author is
 //! connected to another node; the notice travels on that node's pub/sub channel.
 
-use super::{unavailable, Redis};
+use super::{classify, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
@@ -97,18 +97,18 @@ impl RedisCommitBus {
 
     /// Delivers notices published for this node to `local` until `stop` is cancelled.
     pub async fn listen(&self, url: &str, stop: CancellationToken) -> Result<(), StoreError> {
-        let config = Config::from_url(url).map_err(unavailable)?;
+        let config = Config::from_url(url).map_err(classify)?;
         let subscriber = Builder::from_config(config)
             .set_policy(fred::types::config::ReconnectPolicy::new_constant(0, 250))
             .build_subscriber_client()
-            .map_err(unavailable)?;
-        subscriber.init().await.map_err(unavailable)?;
+            .map_err(classify)?;
+        subscriber.init().await.map_err(classify)?;
         let resubscriber = subscriber.manage_subscriptions();
         let mut messages = subscriber.message_rx();
         subscriber
             .subscribe(self.channel(&self.node))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         loop {
             let message = tokio::select! {
                 _ = stop.cancelled() => break,

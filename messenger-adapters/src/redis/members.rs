@@ -6,7 +6,7 @@
 //! the member from the set before the repository commits it, and the set expires after a day
 //! without changes, so a stale "yes" cannot outlive a failed removal for long.
 
-use super::{unavailable, Redis};
+use super::{classify, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
@@ -116,7 +116,7 @@ impl<R: ChatRepo> ChatRepo for RedisMembers<R> {
             .pool()
             .srem(self.key(id), user.get())
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         let removal = self.inner.remove_participant(id, user).await?;
         if matches!(removal, Removal::ChatDeleted) {
             self.forget(id).await;
@@ -130,7 +130,7 @@ impl<R: ChatRepo> ChatRepo for RedisMembers<R> {
             .pool()
             .del(self.key(id))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         self.inner.delete(id).await
     }
 

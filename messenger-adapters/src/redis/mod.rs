@@ -60,14 +60,37 @@ pub(crate) const LANES: i64 = 8;
 /// On a cluster, each hub keeps a reader per lane (chats and feeds), plus the persister.
 const CLUSTER_BLOCKING_CLIENTS: usize = 2 * LANES as usize + 2;
 
-pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("redis: {e}"))
+/// A driver error as the port's error: Redis down, unreachable, loading, overloaded or
+/// failing over is `Unavailable` (a retry may succeed); a command or script Redis rejects, or a
+/// reply that does not fit, is a bug: `Internal`.
+pub(crate) fn classify(e: fred::error::Error) -> StoreError {
+    use fred::error::ErrorKind;
+    let bug = match e.kind() {
+        ErrorKind::InvalidCommand
+        | ErrorKind::InvalidArgument
+        | ErrorKind::Parse
+        | ErrorKind::NotFound
+        | ErrorKind::Url
+        | ErrorKind::Config => true,
+        // Server error replies: `ERR …` (a script's or a command's own error) and `WRONGTYPE`
+        // are bugs; `LOADING`, `BUSY`, `OOM`, `READONLY`, `MASTERDOWN`, `TRYAGAIN` are states
+        // Redis leaves by itself.
+        ErrorKind::Unknown => {
+            e.details().starts_with("ERR") || e.details().starts_with("WRONGTYPE")
+        }
+        _ => false,
+    };
+    if bug {
+        StoreError::internal(e)
+    } else {
+        StoreError::unavailable(e)
+    }
 }
 
 impl Redis {
     /// Connects to `url`; every key starts with `prefix` (may be empty).
     pub async fn connect(url: &str, prefix: &str) -> Result<Arc<Redis>, StoreError> {
-        let mut config = Config::from_url(url).map_err(unavailable)?;
+        let mut config = Config::from_url(url).map_err(classify)?;
         config.fail_fast = true;
         let policy = ReconnectPolicy::new_constant(0, 250);
         let pool = Builder::from_config(config.clone())
@@ -75,7 +98,7 @@ impl Redis {
             .with_connection_config(|c| c.connection_timeout = Duration::from_secs(3))
             .set_policy(policy.clone())
             .build_pool(POOL_SIZE)
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         init(&pool).await?;
         let clustered = config.server.is_clustered();
         config.blocking = Blocking::Interrupt;
@@ -92,7 +115,7 @@ impl Redis {
                 .with_connection_config(|c| c.connection_timeout = Duration::from_secs(3))
                 .set_policy(policy.clone())
                 .build()
-                .map_err(unavailable)?;
+                .map_err(classify)?;
             init(&client).await?;
             all_blocking.push(client.clone());
             let _ = blocking_free.send(client);
@@ -161,7 +184,7 @@ impl Redis {
             .await
             .recv()
             .await
-            .ok_or_else(|| unavailable("no blocking client"))?;
+            .ok_or_else(|| StoreError::internal_msg("the blocking clients were dropped"))?;
         Ok(BlockingClient {
             client: Some(client),
             home: &self.blocking_free,
@@ -226,7 +249,7 @@ impl Redis {
                     .await
             }
         }
-        .map_err(unavailable)?;
+        .map_err(classify)?;
         Ok(streams::streams(reply))
     }
 
@@ -237,13 +260,13 @@ impl Redis {
             .pool
             .incr_by(self.key(SEQ_KEY), n)
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(last - n + 1)
     }
 
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.pool.ping::<()>(None).await.map_err(unavailable)
+        self.pool.ping::<()>(None).await.map_err(classify)
     }
 
     /// Closes every connection.
@@ -272,8 +295,8 @@ pub(crate) fn id_of_lane_key(key: &str) -> Option<i64> {
 async fn init<C: ClientLike>(client: &C) -> Result<(), StoreError> {
     match tokio::time::timeout(Duration::from_secs(5), client.init()).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(unavailable(e)),
-        Err(_) => Err(unavailable("connection timed out")),
+        Ok(Err(e)) => Err(classify(e)),
+        Err(_) => Err(StoreError::unavailable_msg("redis: connection timed out")),
     }
 }
 
@@ -299,6 +322,7 @@ impl Drop for BlockingClient<'_> {
 }
 
 /// A Redis of its own for one test: `REDIS_URL` (default the local one) with a unique prefix.
+#[cfg(any(test, feature = "test-services"))]
 pub async fn test_redis() -> Arc<Redis> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);

@@ -4,7 +4,7 @@
 //! that died without cleaning up fall out within [`TTL_MS`].
 
 use super::script::Script;
-use super::{unavailable, Redis};
+use super::{classify, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
@@ -135,7 +135,7 @@ impl Presence for RedisPresence {
                 ((now + self.ttl_ms) as f64, Self::user_member(socket)),
             )
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         let Some(chat) = socket.chat else {
             return Ok(false);
         };
@@ -149,7 +149,7 @@ impl Presence for RedisPresence {
         let _: Value = pool
             .zrem(self.user_key(socket.user), Self::user_member(socket))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         let Some(chat) = socket.chat else {
             return Ok(false);
         };
@@ -169,7 +169,7 @@ impl Presence for RedisPresence {
                 None,
             )
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         let users: BTreeSet<i64> = members
             .iter()
             .filter_map(|m| m.split('|').next()?.parse().ok())
@@ -186,7 +186,7 @@ impl Presence for RedisPresence {
         let counts = futures_util::future::join_all(counts).await;
         let mut online = Vec::new();
         for (user, count) in users.iter().zip(counts) {
-            if count.map_err(unavailable)? > 0 {
+            if count.map_err(classify)? > 0 {
                 online.push(*user);
             }
         }
@@ -216,7 +216,7 @@ impl Presence for RedisPresence {
                     )
                     .await;
                 if let Err(e) = done {
-                    failure = Some(unavailable(e));
+                    failure = Some(classify(e));
                 }
             }
         }

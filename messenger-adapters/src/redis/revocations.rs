@@ -1,6 +1,6 @@
 //! Revoked tokens in Redis, visible to every node, forgotten when the token would expire.
 
-use super::{unavailable, Redis};
+use super::{classify, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
@@ -34,7 +34,7 @@ impl TokenRevocations for RedisRevocations {
             .pool()
             .set(self.key(token), 1, Some(Expiration::EX(ttl)), None, false)
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -44,7 +44,7 @@ impl TokenRevocations for RedisRevocations {
             .pool()
             .exists(self.key(token))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(n > 0)
     }
 }

@@ -2,7 +2,7 @@
 //! by Redis, only when a node does not know it yet (after a restart, or on a cluster node that
 //! has not run it). Then `EVAL` runs it and caches it there, so the next call is by hash again.
 
-use super::{unavailable, Redis};
+use super::{classify, Redis};
 use fred::prelude::*;
 use fred::types::{FromValue, MultipleKeys, Value};
 use messenger_core::StoreError;
@@ -44,9 +44,9 @@ impl Script {
         let pool = redis.pool();
         match pool.evalsha(self.sha(), keys.clone(), args.clone()).await {
             Err(e) if e.details().starts_with("NOSCRIPT") => {
-                pool.eval(self.body, keys, args).await.map_err(unavailable)
+                pool.eval(self.body, keys, args).await.map_err(classify)
             }
-            other => other.map_err(unavailable),
+            other => other.map_err(classify),
         }
     }
 }

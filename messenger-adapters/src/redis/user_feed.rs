@@ -4,7 +4,7 @@
 use super::codec::{decode_feed, encode_feed};
 use super::script::Script;
 use super::streams::seq_of;
-use super::{id_of_lane_key, unavailable, Redis};
+use super::{classify, id_of_lane_key, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use messenger_core::ports::UserFeed;
@@ -65,7 +65,7 @@ impl UserFeed for RedisUserFeed {
             .pool()
             .get(self.seq_key(user))
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(seq.unwrap_or(0))
     }
 

@@ -48,7 +48,7 @@ impl Persister {
         let outcomes = self.messages.apply(&events).await?;
         if outcomes.len() != events.len() {
             // Acknowledging would lose the events without an outcome; take them again later.
-            return Err(CoreError::Unavailable(format!(
+            return Err(CoreError::internal_msg(format!(
                 "the store answered {} outcomes for {} events",
                 outcomes.len(),
                 events.len()

@@ -87,7 +87,7 @@ fn origin() -> Origin {
 }
 
 fn unavailable() -> StoreError {
-    StoreError::Unavailable("backend down".to_owned())
+    StoreError::unavailable_msg("backend down")
 }
 
 /// One mock per port. A mock left without expectations fails the test on any call.
@@ -520,7 +520,13 @@ async fn store_unavailable_surfaces_as_unavailable() {
         .login("+15550001234", "correct horse")
         .await
         .unwrap_err();
-    assert_eq!(err, CoreError::Unavailable("backend down".to_owned()));
+    assert_eq!(err.code(), "unavailable");
+    assert!(
+        crate::error::Chain(&err)
+            .to_string()
+            .ends_with("backend down"),
+        "the cause is kept: {err:?}"
+    );
 
     // register
     let mut m = Mocks::new();

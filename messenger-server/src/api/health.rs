@@ -38,7 +38,7 @@ impl HealthApi {
                 status: "ok".into(),
             })),
             Err(e) => Readiness::NotReady(Json(HealthOut {
-                status: format!("unavailable: {e}"),
+                status: format!("unavailable: {}", messenger_core::error::Chain(&e)),
             })),
         }
     }

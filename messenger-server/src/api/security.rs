@@ -14,7 +14,9 @@ pub struct BearerAuth(pub Session);
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Session> {
     let state = req.data::<SharedState>().ok_or_else(|| {
-        poem::Error::from(ApiError::from(CoreError::Unavailable("no state".into())))
+        poem::Error::from(ApiError::from(CoreError::internal_msg(
+            "the request has no server state",
+        )))
     })?;
     state
         .services

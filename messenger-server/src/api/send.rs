@@ -41,11 +41,11 @@ pub async fn submit_and_wait(
                             return Ok(notice.outcome);
                         }
                     }
-                    Err(CoreError::Unavailable("commit notices stopped".into()))
+                    Err(CoreError::unavailable_msg("commit notices stopped"))
                 };
                 tokio::time::timeout(COMMIT_WAIT, wait)
                     .await
-                    .map_err(|_| CoreError::Unavailable("commit timed out".into()))?
+                    .map_err(|_| CoreError::unavailable_msg("commit timed out"))?
             }
             Submission::DuplicateInFlight(seq) => {
                 let client_id = client_id.unwrap_or_default();
@@ -82,8 +82,8 @@ pub async fn await_duplicate(
         // The original was refused at commit (its chat is gone, say).
         None if notified => Ok(CommitOutcome::NotFound),
         // Still queued: not committed yet, so say so rather than "not found".
-        None => Err(CoreError::Unavailable(
-            "the first send of this client_id is not committed yet".into(),
+        None => Err(CoreError::unavailable_msg(
+            "the first send of this client_id is not committed yet",
         )),
     }
 }

@@ -323,7 +323,7 @@ impl ChatConn {
             .collect();
         for seq in overdue {
             if let Some((client_id, _)) = self.awaiting.remove(&seq) {
-                let err = CoreError::Unavailable("the change is not committed yet".into());
+                let err = CoreError::unavailable_msg("the change is not committed yet");
                 self.out.error(Some(client_id), &err).await?;
             }
         }

@@ -7,7 +7,7 @@ pub mod private_services;
 pub mod proxy;
 
 use futures_util::{SinkExt, StreamExt};
-use messenger_server::config::{Backend, Secret};
+use messenger_adapters::backend::{Backend, Secret};
 use messenger_server::{Application, Config};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
