@@ -91,7 +91,8 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let chats_hub = Hub::new(
             Arc::new(ChatSource::new(
-                ports.stream.clone(),
+                ports.log.clone(),
+                ports.lanes.clone(),
                 services.presence.clone(),
                 metrics.clone(),
             )),

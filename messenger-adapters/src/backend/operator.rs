@@ -74,7 +74,7 @@ impl Storage {
             ));
         };
         // Ids must start above everything stored, even after Redis lost its counter.
-        self.ports.stream.sweep().await?;
+        self.ports.persist_queue.sweep().await?;
         let first_message = shared.redis.reserve_positions(plan.messages as i64).await?;
         postgres::bulk_load(&shared.pg, plan, first_message, progress).await
     }

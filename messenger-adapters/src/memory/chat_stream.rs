@@ -1,8 +1,9 @@
-//! Per-chat ordered event logs in memory, with the persister's work list.
+//! Per-chat ordered event logs in memory, with their one read lane and the persisters' work
+//! queue.
 
 use super::{lock, look_or_wait};
 use async_trait::async_trait;
-use messenger_core::ports::{ChatStream, LanePage, PersistBacklog};
+use messenger_core::ports::{ChatLog, LaneLog, LanePage, PersistBacklog, PersistQueue};
 use messenger_core::{
     Appended, ChatEvent, ChatEventKind, ChatId, EventDraft, EventSeq, StoreError, UserId,
 };
@@ -20,7 +21,7 @@ const RECLAIM_AFTER: Duration = Duration::from_secs(30);
 const RETAIN_IN_LANE: usize = 50_000;
 
 #[derive(Default)]
-struct ChatLog {
+struct ChatEntries {
     events: VecDeque<ChatEvent>,
     head: EventSeq,
     /// (author, client_id) of the creates still in `events` → their position.
@@ -28,7 +29,7 @@ struct ChatLog {
     notify: Arc<Notify>,
 }
 
-impl ChatLog {
+impl ChatEntries {
     fn after(&self, cursor: EventSeq, limit: usize) -> impl Iterator<Item = &ChatEvent> {
         let start = self.events.partition_point(|e| e.seq <= cursor);
         self.events.range(start..).take(limit)
@@ -57,7 +58,7 @@ struct Claim {
 #[derive(Default)]
 struct State {
     last_seq: i64,
-    chats: HashMap<ChatId, ChatLog>,
+    chats: HashMap<ChatId, ChatEntries>,
     unclaimed: VecDeque<ChatEvent>,
     claimed: HashMap<(ChatId, EventSeq), Claim>,
     /// Every chat's events in position order (one read lane), bounded.
@@ -94,7 +95,7 @@ impl MemoryChatStream {
 }
 
 #[async_trait]
-impl ChatStream for MemoryChatStream {
+impl ChatLog for MemoryChatStream {
     async fn append(&self, chat: ChatId, draft: EventDraft) -> Result<Appended, StoreError> {
         let mut s = lock(&self.state);
         let dedup = draft.dedup_key().map(|(a, c)| (a, c.to_owned()));
@@ -158,7 +159,18 @@ impl ChatStream for MemoryChatStream {
         Ok(look_or_wait(block, notifies, look).await)
     }
 
-    async fn read_lane_log(
+    async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        let mut s = lock(&self.state);
+        if let Some(log) = s.chats.remove(&chat) {
+            log.notify.notify_waiters();
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LaneLog for MemoryChatStream {
+    async fn read_lane(
         &self,
         lane: usize,
         after: EventSeq,
@@ -187,15 +199,18 @@ impl ChatStream for MemoryChatStream {
         })
     }
 
-    async fn lane_log_head(&self, lane: usize) -> Result<EventSeq, StoreError> {
+    async fn lane_head(&self, lane: usize) -> Result<EventSeq, StoreError> {
         let s = lock(&self.state);
         Ok(match s.lane.back() {
             Some(e) if lane == 0 => e.seq,
             _ => EventSeq(0),
         })
     }
+}
 
-    async fn claim_unpersisted(
+#[async_trait]
+impl PersistQueue for MemoryChatStream {
+    async fn claim(
         &self,
         _consumer: &str,
         max: usize,
@@ -245,22 +260,10 @@ impl ChatStream for MemoryChatStream {
         }
     }
 
-    async fn ack_persisted(
-        &self,
-        _consumer: &str,
-        events: &[(ChatId, EventSeq)],
-    ) -> Result<(), StoreError> {
+    async fn ack(&self, _consumer: &str, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError> {
         let mut s = lock(&self.state);
         for key in events {
             s.claimed.remove(key);
-        }
-        Ok(())
-    }
-
-    async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
-        let mut s = lock(&self.state);
-        if let Some(log) = s.chats.remove(&chat) {
-            log.notify.notify_waiters();
         }
         Ok(())
     }
@@ -279,11 +282,16 @@ impl ChatStream for MemoryChatStream {
 mod tests {
     use super::MemoryChatStream;
 
-    messenger_core::chat_stream_contract!(MemoryChatStream::default());
+    messenger_core::chat_log_contract!(MemoryChatStream::default());
+    messenger_core::lane_log_contract!(MemoryChatStream::default());
+    messenger_core::persist_queue_contract!(MemoryChatStream::default());
 
     #[tokio::test]
     async fn a_reader_behind_the_lane_logs_bound_is_told_of_the_gap() {
         let stream = MemoryChatStream::with_lane_bound(10);
-        messenger_core::testing::chat_stream::a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(&stream).await;
+        messenger_core::testing::lane_log::a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(
+            &stream,
+        )
+        .await;
     }
 }

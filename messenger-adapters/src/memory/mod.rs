@@ -29,11 +29,14 @@ use tokio::sync::Notify;
 
 /// Every port in memory, with argon2id hashing, JWTs signed with `jwt_secret` and the wall clock.
 pub fn in_memory_ports(jwt_secret: &[u8]) -> Ports {
+    let stream = Arc::new(MemoryChatStream::default());
     Ports {
         users: Arc::new(MemoryUserRepo::default()),
         chats: Arc::new(MemoryChatRepo::default()),
         messages: Arc::new(MemoryMessageStore::default()),
-        stream: Arc::new(MemoryChatStream::default()),
+        log: stream.clone(),
+        lanes: stream.clone(),
+        persist_queue: stream,
         feed: Arc::new(MemoryUserFeed::default()),
         presence: Arc::new(MemoryPresence::default()),
         hasher: Arc::new(Argon2Hasher::default()),

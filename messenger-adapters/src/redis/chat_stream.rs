@@ -25,7 +25,7 @@ use super::{classify, id_of_lane_key, Redis};
 use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
-use messenger_core::ports::{ChatStream, LanePage, PersistBacklog};
+use messenger_core::ports::{ChatLog, LaneLog, LanePage, PersistBacklog, PersistQueue};
 use messenger_core::{Appended, ChatEvent, ChatId, EventDraft, EventSeq, StoreError, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -474,7 +474,7 @@ impl RedisChatStream {
 }
 
 #[async_trait]
-impl ChatStream for RedisChatStream {
+impl ChatLog for RedisChatStream {
     async fn append(&self, chat: ChatId, draft: EventDraft) -> Result<Appended, StoreError> {
         let stream = self.stream_key(chat);
         let mark = draft
@@ -504,7 +504,7 @@ impl ChatStream for RedisChatStream {
         }
         let in_one_step = !self.redis.is_clustered();
         let fields = encode_event(&draft.clone().into_event(chat, EventSeq(0)));
-        let lane_log = self.lane_log_key(self.read_lane(chat));
+        let lane_log = self.lane_log_key(self.lane_of(chat));
         let mut keys = vec![stream.clone(), mark.clone().unwrap_or(stream), lane_log];
         if in_one_step {
             keys.extend([self.seq_key(), self.dirty_key()]);
@@ -584,7 +584,27 @@ impl ChatStream for RedisChatStream {
         Ok(out)
     }
 
-    async fn read_lane_log(
+    async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&chat);
+        let pool = self.redis.pool();
+        let _: Value = pool
+            .del(vec![self.stream_key(chat), self.lock_key(chat)])
+            .await
+            .map_err(classify)?;
+        let _: Value = pool
+            .srem(self.chats_key(), chat.get().to_string())
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LaneLog for RedisChatStream {
+    async fn read_lane(
         &self,
         lane: usize,
         after: EventSeq,
@@ -632,11 +652,22 @@ impl ChatStream for RedisChatStream {
         })
     }
 
-    async fn lane_log_head(&self, lane: usize) -> Result<EventSeq, StoreError> {
+    async fn lane_head(&self, lane: usize) -> Result<EventSeq, StoreError> {
         self.newest_seq(self.lane_log_key(lane)).await
     }
 
-    async fn claim_unpersisted(
+    fn lanes(&self) -> usize {
+        self.redis.read_lanes()
+    }
+
+    fn lane_of(&self, chat: ChatId) -> usize {
+        self.redis.read_lane(chat.get())
+    }
+}
+
+#[async_trait]
+impl PersistQueue for RedisChatStream {
+    async fn claim(
         &self,
         consumer: &str,
         max: usize,
@@ -724,11 +755,7 @@ impl ChatStream for RedisChatStream {
         Ok(out)
     }
 
-    async fn ack_persisted(
-        &self,
-        consumer: &str,
-        events: &[(ChatId, EventSeq)],
-    ) -> Result<(), StoreError> {
+    async fn ack(&self, consumer: &str, events: &[(ChatId, EventSeq)]) -> Result<(), StoreError> {
         let mut by_chat: BTreeMap<ChatId, (Vec<String>, i64)> = BTreeMap::new();
         for (chat, seq) in events {
             let e = by_chat.entry(*chat).or_insert((Vec::new(), 0));
@@ -746,31 +773,6 @@ impl ChatStream for RedisChatStream {
             })
             .collect();
         self.ack(acks).await
-    }
-
-    fn read_lanes(&self) -> usize {
-        self.redis.read_lanes()
-    }
-
-    fn read_lane(&self, chat: ChatId) -> usize {
-        self.redis.read_lane(chat.get())
-    }
-
-    async fn drop_chat(&self, chat: ChatId) -> Result<(), StoreError> {
-        self.known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&chat);
-        let pool = self.redis.pool();
-        let _: Value = pool
-            .del(vec![self.stream_key(chat), self.lock_key(chat)])
-            .await
-            .map_err(classify)?;
-        let _: Value = pool
-            .srem(self.chats_key(), chat.get().to_string())
-            .await
-            .map_err(classify)?;
-        Ok(())
     }
 
     async fn sweep(&self) -> Result<PersistBacklog, StoreError> {
@@ -846,15 +848,21 @@ mod tests {
         }
     }
 
-    messenger_core::chat_stream_contract!(RedisChatStream::new(
-        crate::redis::test_redis().await,
-        Arc::new(NoFloor)
-    ));
+    async fn stream() -> RedisChatStream {
+        RedisChatStream::new(crate::redis::test_redis().await, Arc::new(NoFloor))
+    }
+
+    messenger_core::chat_log_contract!(stream().await);
+    messenger_core::lane_log_contract!(stream().await);
+    messenger_core::persist_queue_contract!(stream().await);
 
     #[tokio::test]
     async fn a_reader_behind_the_lane_logs_bound_is_told_of_the_gap() {
         let stream = RedisChatStream::new(crate::redis::test_redis().await, Arc::new(NoFloor))
             .with_lane_bound(10);
-        messenger_core::testing::chat_stream::a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(&stream).await;
+        messenger_core::testing::lane_log::a_reader_behind_the_lane_logs_bound_is_told_of_the_gap(
+            &stream,
+        )
+        .await;
     }
 }

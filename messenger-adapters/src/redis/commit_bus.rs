@@ -158,7 +158,7 @@ impl CommitNotifier for RedisCommitBus {
                 .publish(self.channel(&node), payload)
                 .await;
             if let Err(e) = sent {
-                tracing::warn!(error = %e, "commit notice not published");
+                tracing::warn!(error = %messenger_core::error::Chain(&e), "commit notice not published");
             }
         }
         // Local connections, and anyone here waiting on one of these events.

@@ -51,7 +51,7 @@ impl<R: ChatRepo> RedisMembers<R> {
     async fn forget(&self, chat: ChatId) {
         let gone: Result<Value, _> = self.redis.pool().del(self.key(chat)).await;
         if let Err(e) = gone {
-            tracing::warn!(chat = chat.get(), error = %e, "member set not cleared");
+            tracing::warn!(chat = chat.get(), error = %messenger_core::error::Chain(&e), "member set not cleared");
         }
     }
 }

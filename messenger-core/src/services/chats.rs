@@ -1,7 +1,7 @@
 //! Groups, direct chats, participants and read markers.
 
 use super::Ports;
-use crate::ports::{ChatRepo, ChatStream, Clock, MessageStore, UserFeed, UserRepo};
+use crate::ports::{ChatLog, ChatRepo, Clock, MessageStore, UserFeed, UserRepo};
 use crate::validation::validate_chat_name;
 use crate::{
     Chat, ChatEventKind, ChatId, ChatKind, ChatView, CoreError, EventDraft, EventSeq, FeedEvent,
@@ -15,7 +15,7 @@ pub struct ChatService {
     users: Arc<dyn UserRepo>,
     chats: Arc<dyn ChatRepo>,
     messages: Arc<dyn MessageStore>,
-    stream: Arc<dyn ChatStream>,
+    log: Arc<dyn ChatLog>,
     feed: Arc<dyn UserFeed>,
     clock: Arc<dyn Clock>,
 }
@@ -27,7 +27,7 @@ impl ChatService {
             users: ports.users.clone(),
             chats: ports.chats.clone(),
             messages: ports.messages.clone(),
-            stream: ports.stream.clone(),
+            log: ports.log.clone(),
             feed: ports.feed.clone(),
             clock: ports.clock.clone(),
         }
@@ -131,7 +131,7 @@ impl ChatService {
             return Err(CoreError::NotFound("chat"));
         }
         self.messages.delete_chat(id).await?;
-        self.stream.drop_chat(id).await?;
+        self.log.drop_chat(id).await?;
         self.feed
             .publish(&chat.participants, FeedEvent::ChatDeleted { chat_id: id })
             .await?;
@@ -158,7 +158,7 @@ impl ChatService {
         if chat.has_participant(user) {
             return self.view(chat, caller).await;
         }
-        let from = self.stream.head(id).await?;
+        let from = self.log.head(id).await?;
         let chat = self
             .chats
             .add_participant(id, user)
@@ -200,7 +200,7 @@ impl ChatService {
             }
             Removal::ChatDeleted => {
                 self.messages.delete_chat(id).await?;
-                self.stream.drop_chat(id).await?;
+                self.log.drop_chat(id).await?;
                 self.feed
                     .publish(&[user], FeedEvent::ChatDeleted { chat_id: id })
                     .await?;
@@ -223,7 +223,7 @@ impl ChatService {
             _ => return Err(CoreError::NotFound("message")),
         }
         if self.chats.advance_read_marker(id, caller, message).await? {
-            self.stream
+            self.log
                 .append(
                     id,
                     EventDraft {

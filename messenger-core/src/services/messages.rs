@@ -1,7 +1,7 @@
 //! Sending, editing and deleting messages, and reading history.
 
 use super::{ChatService, Ports};
-use crate::ports::{ChatRepo, ChatStream, Clock, MessageStore};
+use crate::ports::{ChatLog, ChatRepo, Clock, MessageStore};
 use crate::validation::{validate_client_id, validate_text};
 use crate::{
     Appended, Chat, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, CoreError, EventDraft,
@@ -53,7 +53,7 @@ pub enum Submission {
 /// Messages: the write path's front half and history.
 pub struct MessageService {
     messages: Arc<dyn MessageStore>,
-    stream: Arc<dyn ChatStream>,
+    log: Arc<dyn ChatLog>,
     clock: Arc<dyn Clock>,
     chat_service: ChatService,
     participants: Arc<dyn ChatRepo>,
@@ -64,14 +64,14 @@ impl MessageService {
     pub fn new(ports: &Ports) -> Self {
         MessageService {
             messages: ports.messages.clone(),
-            stream: ports.stream.clone(),
+            log: ports.log.clone(),
             clock: ports.clock.clone(),
             chat_service: ChatService::new(ports),
             participants: ports.chats.clone(),
         }
     }
 
-    /// Validates a change by `caller` to `chat` and appends it to the chat's stream. The
+    /// Validates a change by `caller` to `chat` and appends it to the chat's log. The
     /// caller must take part in the chat; edits and deletes are the author's alone.
     pub async fn submit(
         &self,
@@ -119,11 +119,7 @@ impl MessageService {
                 ChatEventKind::MessageDeleted { message, client_id }
             }
         };
-        match self
-            .stream
-            .append(chat, EventDraft { origin, kind })
-            .await?
-        {
+        match self.log.append(chat, EventDraft { origin, kind }).await? {
             Appended::New(event) => Ok(Submission::Queued(event.seq)),
             Appended::Duplicate(seq) => Ok(Submission::DuplicateInFlight(seq)),
         }
@@ -181,7 +177,7 @@ impl MessageService {
     /// Announces that `caller` is typing in `chat`.
     pub async fn typing(&self, caller: UserId, chat: ChatId) -> Result<(), CoreError> {
         self.visible(caller, chat).await?;
-        self.stream
+        self.log
             .append(
                 chat,
                 EventDraft {

@@ -1,16 +1,16 @@
 //! The consumer that commits queued message events to the store and tells their authors.
 
 use super::Ports;
-use crate::ports::{ChatStream, CommitNotifier, MessageStore};
+use crate::ports::{CommitNotifier, MessageStore, PersistQueue};
 use crate::{ChatId, CommitNotice, CoreError, EventSeq};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Commits message events from the chat streams to the message store, in batches (group
-/// commit), acknowledges them in the stream only after the commit, then notifies each author's
-/// connection.
+/// Commits message events from the persisters' work queue to the message store, in batches
+/// (group commit), acknowledges them in the queue only after the commit, then notifies each
+/// author's connection.
 pub struct Persister {
-    stream: Arc<dyn ChatStream>,
+    queue: Arc<dyn PersistQueue>,
     messages: Arc<dyn MessageStore>,
     notifier: Arc<dyn CommitNotifier>,
     consumer: String,
@@ -26,7 +26,7 @@ impl Persister {
         batch: usize,
     ) -> Self {
         Persister {
-            stream: ports.stream.clone(),
+            queue: ports.persist_queue.clone(),
             messages: ports.messages.clone(),
             notifier,
             consumer: consumer.into(),
@@ -38,10 +38,7 @@ impl Persister {
     /// Returns how many events were committed. On a store failure nothing is acknowledged, so
     /// the same events are taken again later.
     pub async fn persist_batch(&self, block: Option<Duration>) -> Result<usize, CoreError> {
-        let events = self
-            .stream
-            .claim_unpersisted(&self.consumer, self.batch, block)
-            .await?;
+        let events = self.queue.claim(&self.consumer, self.batch, block).await?;
         if events.is_empty() {
             return Ok(0);
         }
@@ -55,7 +52,7 @@ impl Persister {
             )));
         }
         let keys: Vec<(ChatId, EventSeq)> = events.iter().map(|e| (e.chat_id, e.seq)).collect();
-        self.stream.ack_persisted(&self.consumer, &keys).await?;
+        self.queue.ack(&self.consumer, &keys).await?;
         let notices = events
             .into_iter()
             .zip(outcomes)

@@ -12,8 +12,12 @@ pub struct Ports {
     pub chats: Arc<dyn ChatRepo>,
     /// Committed history.
     pub messages: Arc<dyn MessageStore>,
-    /// Per-chat event streams (the queue).
-    pub stream: Arc<dyn ChatStream>,
+    /// Each chat's ordered log of events.
+    pub log: Arc<dyn ChatLog>,
+    /// The chats' read lanes, followed by every node for fan-out.
+    pub lanes: Arc<dyn LaneLog>,
+    /// Message events waiting to be committed by a persister.
+    pub persist_queue: Arc<dyn PersistQueue>,
     /// Per-user feeds.
     pub feed: Arc<dyn UserFeed>,
     /// Online sets.

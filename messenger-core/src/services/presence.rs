@@ -1,14 +1,14 @@
 //! Sockets opening and closing, and who is online in a chat.
 
 use super::Ports;
-use crate::ports::{ChatStream, Presence, SocketKey};
+use crate::ports::{ChatLog, Presence, SocketKey};
 use crate::{ChatEventKind, ChatId, CoreError, EventDraft, UserId};
 use std::sync::Arc;
 
 /// Online sets, and the `presence` events that announce their changes.
 pub struct PresenceService {
     presence: Arc<dyn Presence>,
-    stream: Arc<dyn ChatStream>,
+    log: Arc<dyn ChatLog>,
 }
 
 impl PresenceService {
@@ -16,7 +16,7 @@ impl PresenceService {
     pub fn new(ports: &Ports) -> Self {
         PresenceService {
             presence: ports.presence.clone(),
-            stream: ports.stream.clone(),
+            log: ports.log.clone(),
         }
     }
 
@@ -43,7 +43,7 @@ impl PresenceService {
 
     async fn announce(&self, chat: Option<ChatId>) -> Result<(), CoreError> {
         if let Some(chat) = chat {
-            self.stream
+            self.log
                 .append(
                     chat,
                     EventDraft {

@@ -1,9 +1,9 @@
 use super::*;
 
 use crate::ports::{
-    MockChatRepo, MockChatStream, MockClock, MockCommitNotifier, MockMessageStore,
-    MockPasswordHasher, MockPresence, MockTokenCodec, MockTokenRevocations, MockUserFeed,
-    MockUserRepo, SocketKey, TokenRejection,
+    MockChatLog, MockChatRepo, MockClock, MockCommitNotifier, MockLaneLog, MockMessageStore,
+    MockPasswordHasher, MockPersistQueue, MockPresence, MockTokenCodec, MockTokenRevocations,
+    MockUserFeed, MockUserRepo, SocketKey, TokenRejection,
 };
 use crate::{
     Appended, Chat, ChatEvent, ChatEventKind, ChatId, ChatKind, ClientIdMatch, CommitNotice,
@@ -95,7 +95,9 @@ struct Mocks {
     users: MockUserRepo,
     chats: MockChatRepo,
     messages: MockMessageStore,
-    stream: MockChatStream,
+    log: MockChatLog,
+    lanes: MockLaneLog,
+    persist_queue: MockPersistQueue,
     feed: MockUserFeed,
     presence: MockPresence,
     hasher: MockPasswordHasher,
@@ -111,7 +113,9 @@ impl Mocks {
             users: MockUserRepo::new(),
             chats: MockChatRepo::new(),
             messages: MockMessageStore::new(),
-            stream: MockChatStream::new(),
+            log: MockChatLog::new(),
+            lanes: MockLaneLog::new(),
+            persist_queue: MockPersistQueue::new(),
             feed: MockUserFeed::new(),
             presence: MockPresence::new(),
             hasher: MockPasswordHasher::new(),
@@ -133,7 +137,9 @@ impl Mocks {
             users: Arc::new(self.users),
             chats: Arc::new(self.chats),
             messages: Arc::new(self.messages),
-            stream: Arc::new(self.stream),
+            log: Arc::new(self.log),
+            lanes: Arc::new(self.lanes),
+            persist_queue: Arc::new(self.persist_queue),
             feed: Arc::new(self.feed),
             presence: Arc::new(self.presence),
             hasher: Arc::new(self.hasher),
@@ -602,7 +608,7 @@ async fn presence_announces_only_when_the_online_set_changed() {
     let mut m = Mocks::new();
     m.presence.expect_socket_opened().returning(|_| Ok(true));
     m.presence.expect_socket_closed().returning(|_| Ok(false));
-    m.stream
+    m.log
         .expect_append()
         .withf(|chat, draft| {
             *chat == CHAT
@@ -772,7 +778,7 @@ async fn rename_of_a_group_by_any_participant_announces_the_update() {
 async fn delete_of_a_group_by_a_non_owner_is_forbidden() {
     let mut m = Mocks::new();
     m.with_chat(group(CHAT, ALICE, &[ALICE, BOB]));
-    // chats.delete, messages.delete_chat, stream.drop_chat, feed.publish: no expectations.
+    // chats.delete, messages.delete_chat, log.drop_chat, feed.publish: no expectations.
     let err = m.chat_service().delete(BOB, CHAT).await.unwrap_err();
     assert!(matches!(err, CoreError::Forbidden(_)), "{err:?}");
 }
@@ -791,7 +797,7 @@ async fn delete_of_a_direct_chat_by_either_side_removes_everything() {
         .withf(|id| *id == CHAT)
         .times(1)
         .returning(|_| Ok(()));
-    m.stream
+    m.log
         .expect_drop_chat()
         .withf(|id| *id == CHAT)
         .times(1)
@@ -902,7 +908,7 @@ async fn add_participant_gives_the_newcomer_chat_created_from_the_head() {
         .expect_by_id()
         .withf(|id| *id == CAROL)
         .returning(|_| Ok(Some(user(CAROL, "carol"))));
-    m.stream
+    m.log
         .expect_head()
         .withf(|id| *id == CHAT)
         .times(1)
@@ -945,7 +951,7 @@ async fn mark_read_of_a_message_of_another_chat_is_not_found() {
     let mut m = Mocks::new();
     m.with_chat(group(CHAT, ALICE, &[ALICE, BOB]));
     m.with_message(message(42, OTHER_CHAT, ALICE));
-    // chats.advance_read_marker and stream.append: no expectations.
+    // chats.advance_read_marker and log.append: no expectations.
     let err = m
         .chat_service()
         .mark_read(BOB, CHAT, MessageId(42))
@@ -964,7 +970,7 @@ async fn mark_read_that_moves_the_marker_appends_a_read_event() {
         .withf(|chat, user, msg| *chat == CHAT && *user == BOB && *msg == MessageId(42))
         .times(1)
         .returning(|_, _, _| Ok(true));
-    m.stream
+    m.log
         .expect_append()
         .withf(|chat, draft| {
             *chat == CHAT
@@ -994,7 +1000,7 @@ async fn mark_read_that_does_not_move_the_marker_appends_nothing() {
         .expect_advance_read_marker()
         .times(1)
         .returning(|_, _, _| Ok(false));
-    // stream.append: no expectation.
+    // log.append: no expectation.
     m.chat_service()
         .mark_read(BOB, CHAT, MessageId(42))
         .await
@@ -1106,7 +1112,7 @@ async fn submit_with_an_overlong_client_id_is_refused_before_any_port_is_touched
 async fn submit_by_a_non_participant_is_not_found() {
     let mut m = Mocks::new();
     m.with_chat(group(CHAT, ALICE, &[ALICE, BOB]));
-    // messages.by_client_id and stream.append: no expectations.
+    // messages.by_client_id and log.append: no expectations.
     let err = m
         .message_service()
         .submit(CAROL, CHAT, None, Some("c1".to_owned()), create("hi"))
@@ -1186,7 +1192,7 @@ async fn repeated_client_id_of_a_committed_message_settles_without_appending() {
         .withf(|chat, author, cid: &str| *chat == CHAT && *author == ALICE && cid == "c1")
         .times(1)
         .returning(move |_, _, _| Ok(Some(ClientIdMatch::Live(found.clone()))));
-    // stream.append: no expectation.
+    // log.append: no expectation.
     let got = m
         .message_service()
         .submit(
@@ -1224,7 +1230,7 @@ async fn duplicate_in_the_stream_is_reported_as_in_flight() {
     m.messages
         .expect_by_client_id()
         .returning(|_, _, _| Ok(None));
-    m.stream
+    m.log
         .expect_append()
         .times(1)
         .returning(|_, _| Ok(Appended::Duplicate(EventSeq(17))));
@@ -1244,7 +1250,7 @@ async fn new_message_is_queued_with_its_origin_and_client_id() {
         .expect_by_client_id()
         .times(1)
         .returning(|_, _, _| Ok(None));
-    m.stream
+    m.log
         .expect_append()
         .times(1)
         .returning(|chat: ChatId, draft: EventDraft| {
@@ -1282,7 +1288,7 @@ async fn new_message_without_client_id_skips_the_lookup() {
     let mut m = Mocks::new();
     m.with_chat(group(CHAT, ALICE, &[ALICE, BOB]));
     // messages.by_client_id: no expectation.
-    m.stream
+    m.log
         .expect_append()
         .withf(|_, draft| draft.kind.client_id().is_none() && draft.origin.is_none())
         .times(1)
@@ -1310,7 +1316,7 @@ async fn own_update_and_delete_are_queued_with_the_changed_message() {
             client_id: Some("c1".to_owned()),
         },
     };
-    m.stream
+    m.log
         .expect_append()
         .withf(move |chat, draft| *chat == CHAT && *draft == expected)
         .times(1)
@@ -1322,7 +1328,7 @@ async fn own_update_and_delete_are_queued_with_the_changed_message() {
             client_id: Some("c2".to_owned()),
         },
     };
-    m.stream
+    m.log
         .expect_append()
         .withf(move |chat, draft| *chat == CHAT && *draft == expected)
         .times(1)
@@ -1397,8 +1403,8 @@ async fn persister_applies_one_batch_acks_after_the_commit_and_notifies() {
     let mut m = Mocks::bare();
     let mut notifier = MockCommitNotifier::new();
     let mut seq = Sequence::new();
-    m.stream
-        .expect_claim_unpersisted()
+    m.persist_queue
+        .expect_claim()
         .withf(|consumer: &str, max, block| consumer == "node-a" && *max == 10 && *block == BLOCK)
         .times(1)
         .in_sequence(&mut seq)
@@ -1414,8 +1420,8 @@ async fn persister_applies_one_batch_acks_after_the_commit_and_notifies() {
                 CommitOutcome::NotFound,
             ])
         });
-    m.stream
-        .expect_ack_persisted()
+    m.persist_queue
+        .expect_ack()
         .withf(|consumer: &str, keys: &[(ChatId, EventSeq)]| {
             consumer == "node-a" && keys == [(CHAT, EventSeq(42)), (OTHER_CHAT, EventSeq(43))]
         })
@@ -1454,15 +1460,15 @@ async fn persister_applies_one_batch_acks_after_the_commit_and_notifies() {
 #[tokio::test]
 async fn persister_acks_and_notifies_nothing_when_the_commit_fails() {
     let mut m = Mocks::bare();
-    m.stream
-        .expect_claim_unpersisted()
+    m.persist_queue
+        .expect_claim()
         .times(1)
         .returning(|_, _, _| Ok(claimed()));
     m.messages
         .expect_apply()
         .times(1)
         .returning(|_| Err(unavailable()));
-    // stream.ack_persisted and the notifier: no expectations.
+    // persist_queue.ack and the notifier: no expectations.
     let err = persister(m, MockCommitNotifier::new())
         .persist_batch(None)
         .await
@@ -1473,11 +1479,11 @@ async fn persister_acks_and_notifies_nothing_when_the_commit_fails() {
 #[tokio::test]
 async fn persister_with_nothing_claimed_touches_nothing_else() {
     let mut m = Mocks::bare();
-    m.stream
-        .expect_claim_unpersisted()
+    m.persist_queue
+        .expect_claim()
         .times(1)
         .returning(|_, _, _| Ok(Vec::new()));
-    // messages.apply, stream.ack_persisted and the notifier: no expectations.
+    // messages.apply, persist_queue.ack and the notifier: no expectations.
     let n = persister(m, MockCommitNotifier::new())
         .persist_batch(BLOCK)
         .await
@@ -1488,8 +1494,8 @@ async fn persister_with_nothing_claimed_touches_nothing_else() {
 #[tokio::test]
 async fn persister_batch_size_is_at_least_one() {
     let mut m = Mocks::bare();
-    m.stream
-        .expect_claim_unpersisted()
+    m.persist_queue
+        .expect_claim()
         .withf(|_, max, _| *max == 1)
         .times(1)
         .returning(|_, _, _| Ok(Vec::new()));

@@ -13,9 +13,11 @@
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
+pub mod chat_log;
 pub mod chat_repo;
-pub mod chat_stream;
+pub mod lane_log;
 pub mod message_store;
+pub mod persist_queue;
 pub mod presence;
 pub mod revocations;
 pub mod user_feed;

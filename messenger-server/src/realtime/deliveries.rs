@@ -1,11 +1,11 @@
 //! The two hub sources: chat streams (events turned into ready-to-send frames, serialised once
 //! for every recipient) and user feeds.
 
-use super::hub::{LaneLog, LaneRead, Source};
+use super::hub::{LaneRead, LaneSource, Source};
 use crate::metrics::Metrics;
 use crate::ws::frames::ServerFrame;
 use async_trait::async_trait;
-use messenger_core::ports::{ChatStream, UserFeed};
+use messenger_core::ports::{ChatLog, LaneLog, UserFeed};
 use messenger_core::services::PresenceService;
 use messenger_core::{ChatEvent, ChatEventKind, ChatId, CoreError, EventSeq, FeedEntry, UserId};
 use std::collections::HashMap;
@@ -26,22 +26,26 @@ pub struct Delivery {
     pub for_feed: bool,
 }
 
-/// Reads chat streams for the hub.
+/// Reads chats' logs and read lanes for the hub.
 pub struct ChatSource {
-    stream: Arc<dyn ChatStream>,
+    log: Arc<dyn ChatLog>,
+    lanes: Arc<dyn LaneLog>,
     presence: Arc<PresenceService>,
     metrics: Arc<Metrics>,
 }
 
 impl ChatSource {
-    /// A source over `stream`; presence frames carry the online set read from `presence`.
+    /// A source over `log` and its `lanes`; presence frames carry the online set read from
+    /// `presence`.
     pub fn new(
-        stream: Arc<dyn ChatStream>,
+        log: Arc<dyn ChatLog>,
+        lanes: Arc<dyn LaneLog>,
         presence: Arc<PresenceService>,
         metrics: Arc<Metrics>,
     ) -> Self {
         ChatSource {
-            stream,
+            log,
+            lanes,
             presence,
             metrics,
         }
@@ -112,9 +116,9 @@ impl ChatSource {
 }
 
 #[async_trait]
-impl LaneLog<ChatId, Arc<Delivery>> for ChatSource {
+impl LaneSource<ChatId, Arc<Delivery>> for ChatSource {
     async fn head(&self, lane: usize) -> Result<i64, CoreError> {
-        Ok(self.stream.lane_log_head(lane).await?.get())
+        Ok(self.lanes.lane_head(lane).await?.get())
     }
 
     async fn read(
@@ -126,8 +130,8 @@ impl LaneLog<ChatId, Arc<Delivery>> for ChatSource {
         wanted: &(dyn Fn(ChatId) -> bool + Send + Sync),
     ) -> Result<LaneRead<ChatId, Arc<Delivery>>, CoreError> {
         let page = self
-            .stream
-            .read_lane_log(lane, EventSeq(after), limit, block)
+            .lanes
+            .read_lane(lane, EventSeq(after), limit, block)
             .await?;
         let last = page.last.map(EventSeq::get);
         let mut events = page.events;
@@ -153,20 +157,20 @@ impl Source for ChatSource {
     ) -> Result<Vec<(ChatId, i64, Arc<Delivery>)>, CoreError> {
         let cursors: Vec<(ChatId, EventSeq)> =
             cursors.iter().map(|(c, p)| (*c, EventSeq(*p))).collect();
-        let events = self.stream.read_after(&cursors, limit, block).await?;
+        let events = self.log.read_after(&cursors, limit, block).await?;
         self.deliveries(events).await
     }
 
-    fn lane_log(&self) -> Option<&dyn LaneLog<ChatId, Arc<Delivery>>> {
+    fn lane_log(&self) -> Option<&dyn LaneSource<ChatId, Arc<Delivery>>> {
         Some(self)
     }
 
     fn lanes(&self) -> usize {
-        self.stream.read_lanes()
+        self.lanes.lanes()
     }
 
     fn lane(&self, chat: &ChatId) -> usize {
-        self.stream.read_lane(*chat)
+        self.lanes.lane_of(*chat)
     }
 }
 
@@ -241,7 +245,7 @@ mod tests {
             .times(2) // chats 1 and 2, whatever the number of their presence events
             .returning(|chat| Ok(vec![UserId(chat.get() * 10)]));
         ports.presence = Arc::new(presence);
-        let stream = ports.stream.clone();
+        let stream = ports.log.clone();
         for _ in 0..50 {
             stream.append(ChatId(1), presence_changed()).await.unwrap();
         }
@@ -264,6 +268,7 @@ mod tests {
         stream.append(ChatId(2), presence_changed()).await.unwrap();
         let source = ChatSource::new(
             stream,
+            ports.lanes.clone(),
             Arc::new(PresenceService::new(&ports)),
             Arc::new(Metrics::default()),
         );

@@ -21,17 +21,17 @@ pub async fn run(ports: Ports, metrics: Arc<Metrics>, stop: CancellationToken) {
             _ = stop.cancelled() => return,
             _ = refresh.tick() => {
                 if let Err(e) = ports.presence.refresh().await {
-                    tracing::warn!(error = %e, "presence refresh failed");
+                    tracing::warn!(error = %messenger_core::error::Chain(&e), "presence refresh failed");
                 }
             }
             _ = sweep.tick() => {
-                match ports.stream.sweep().await {
+                match ports.persist_queue.sweep().await {
                     Ok(backlog) => {
                         let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
                         metrics.persist_unread.set(gauge(backlog.unread));
                         metrics.persist_pending.set(gauge(backlog.pending));
                     }
-                    Err(e) => tracing::warn!(error = %e, "stream sweep failed"),
+                    Err(e) => tracing::warn!(error = %messenger_core::error::Chain(&e), "persist queue sweep failed"),
                 }
             }
         }

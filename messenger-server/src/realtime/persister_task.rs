@@ -29,7 +29,7 @@ pub async fn run(persister: Persister, metrics: Arc<Metrics>, stop: Cancellation
             }
         }
         if let Err(err) = result {
-            tracing::error!(error = %err, "persisting failed; retrying");
+            tracing::error!(error = %messenger_core::error::Chain(&err), "persisting failed; retrying");
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -48,7 +48,9 @@ pub async fn run(persister: Persister, metrics: Arc<Metrics>, stop: Cancellation
     .await;
     match drained {
         Ok(Ok(())) => tracing::info!("persister drained"),
-        Ok(Err(err)) => tracing::error!(error = %err, "persister could not drain"),
+        Ok(Err(err)) => {
+            tracing::error!(error = %messenger_core::error::Chain(&err), "persister could not drain")
+        }
         Err(_) => tracing::error!("persister drain timed out"),
     }
 }

@@ -219,7 +219,7 @@ impl ChatConn {
         // Everything up to the stream's head is caught up here, where it can be checked
         // against the page; the live queue may repeat some of it (a topic new on this node is
         // read from `from`), so live items up to `caught_up` are skipped.
-        let (caught_up, backlog) = match state.services.ports.stream.head(self.chat).await {
+        let (caught_up, backlog) = match state.services.ports.log.head(self.chat).await {
             Ok(head) => {
                 let head = head.get().max(live_from);
                 (head, state.chats_hub.catch_up(self.chat, from, head).await)
@@ -228,7 +228,7 @@ impl ChatConn {
         };
 
         if let Err(e) = state.services.presence.opened(key).await {
-            tracing::warn!(error = %e, "presence not updated on open");
+            tracing::warn!(error = %messenger_core::error::Chain(&e), "presence not updated on open");
         }
         let online = state
             .services
@@ -255,7 +255,7 @@ impl ChatConn {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "catch-up failed");
+                tracing::warn!(error = %messenger_core::error::Chain(&e), "catch-up failed");
                 return Err(Some((
                     CLOSE_SLOW,
                     "could not catch up; reconnect with ?after=",

@@ -159,7 +159,7 @@ impl EventsConn {
                 .await?;
             let mut heads = Vec::with_capacity(chats.len());
             for chat in chats {
-                heads.push((chat.id, state.services.ports.stream.head(chat.id).await?));
+                heads.push((chat.id, state.services.ports.log.head(chat.id).await?));
             }
             Ok::<_, CoreError>((feed_from, heads))
         };
@@ -175,7 +175,7 @@ impl EventsConn {
             .feeds_hub
             .subscribe(self.user(), self.conn, feed_sink, feed_from);
         if let Err(e) = state.services.presence.opened(key).await {
-            tracing::warn!(error = %e, "presence not updated on open");
+            tracing::warn!(error = %messenger_core::error::Chain(&e), "presence not updated on open");
         }
         let ready = ServerFrame::Ready {
             user_id: self.user().get(),
@@ -203,7 +203,7 @@ impl EventsConn {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "feed catch-up failed");
+                tracing::warn!(error = %messenger_core::error::Chain(&e), "feed catch-up failed");
                 return Err(Some((CLOSE_SLOW, "could not catch up; reconnect")));
             }
         }
@@ -232,7 +232,7 @@ impl EventsConn {
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(error = %e, chat = chat.0, "catch-up failed");
+                tracing::warn!(error = %messenger_core::error::Chain(&e), chat = chat.0, "catch-up failed");
                 Ok(())
             }
         }

@@ -50,7 +50,7 @@ pub async fn finish(
     state.feeds_hub.unsubscribe(key.user, key.conn);
     state.acks.deregister(key.conn);
     if let Err(e) = state.services.presence.closed(key).await {
-        tracing::warn!(error = %e, "presence not updated on close");
+        tracing::warn!(error = %messenger_core::error::Chain(&e), "presence not updated on close");
     }
     let reason = if out.stalled {
         Some((CLOSE_SLOW, "stopped reading; reconnect with ?after="))

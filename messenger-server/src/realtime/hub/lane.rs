@@ -1,11 +1,11 @@
-//! A reader that follows its lane's log ([`LaneLog`]): one blocking read of one key serves every
+//! A reader that follows its lane's log ([`LaneSource`]): one blocking read of one key serves every
 //! topic of the lane. A topic is read on its own only when it joins (its items up to now may be
 //! behind the log's position already) and after the log dropped entries the reader had not
 //! read yet; because the log's position is taken before those reads, every later item reaches
 //! the topic through the log, and the topic's cursor skips what the reads already delivered.
 
 use super::{
-    deliver, lock, retry_later, snapshot, Accept, Hub, LaneLog, Shard, Source, READ_BATCH,
+    deliver, lock, retry_later, snapshot, Accept, Hub, LaneSource, Shard, Source, READ_BATCH,
     READ_BLOCK,
 };
 use messenger_core::CoreError;
@@ -19,7 +19,7 @@ impl<S: Source> Hub<S> {
     pub(super) async fn follow_lane(
         &self,
         lane: usize,
-        log: &dyn LaneLog<S::Key, S::Item>,
+        log: &dyn LaneSource<S::Key, S::Item>,
         stop: CancellationToken,
     ) {
         let shard = &self.shards[lane];

@@ -4,7 +4,7 @@
 //! with the number of sockets or chats; each item (already serialised, behind an `Arc`) goes to
 //! every subscriber's bounded queue. A source whose blocking reads must keep to one lane (a
 //! Redis Cluster waits within one hash slot) gets a reader per lane. A source that keeps a log
-//! per lane of all its topics' items ([`LaneLog`]) is followed through that log: one key per
+//! per lane of all its topics' items ([`LaneSource`]) is followed through that log: one key per
 //! blocking read, whatever the number of topics, and each topic read on its own only to catch
 //! it up when it joins (see `lane.rs`).
 
@@ -48,7 +48,7 @@ pub trait Source: Send + Sync + 'static {
     ) -> Result<Vec<(Self::Key, i64, Self::Item)>, CoreError>;
 
     /// The source's per-lane log of every topic's items, if it keeps one.
-    fn lane_log(&self) -> Option<&dyn LaneLog<Self::Key, Self::Item>> {
+    fn lane_log(&self) -> Option<&dyn LaneSource<Self::Key, Self::Item>> {
         None
     }
 
@@ -78,7 +78,7 @@ pub struct LaneRead<K, T> {
 
 /// A log per lane of every topic's items, in one order of positions for the lane.
 #[async_trait]
-pub trait LaneLog<K, T>: Send + Sync {
+pub trait LaneSource<K, T>: Send + Sync {
     /// The position of the newest entry of `lane`'s log (0 when empty).
     async fn head(&self, lane: usize) -> Result<i64, CoreError>;
 
@@ -372,7 +372,7 @@ fn deliver<K: Eq + Hash, T: Clone>(
 
 /// Logs a failed read and waits before the next; `false` if the hub stops meanwhile.
 async fn retry_later(what: &str, err: CoreError, stop: &CancellationToken) -> bool {
-    tracing::warn!(error = %err, "{what} failed; retrying");
+    tracing::warn!(error = %messenger_core::error::Chain(&err), "{what} failed; retrying");
     tokio::select! {
         _ = stop.cancelled() => false,
         _ = tokio::time::sleep(Duration::from_millis(500)) => true,

@@ -63,13 +63,13 @@ impl Source for FakeLog {
         Ok(answer)
     }
 
-    fn lane_log(&self) -> Option<&dyn LaneLog<u32, i64>> {
+    fn lane_log(&self) -> Option<&dyn LaneSource<u32, i64>> {
         Some(self)
     }
 }
 
 #[async_trait]
-impl LaneLog<u32, i64> for FakeLog {
+impl LaneSource<u32, i64> for FakeLog {
     async fn head(&self, _lane: usize) -> Result<i64, CoreError> {
         Ok(lock(&self.items).keys().next_back().copied().unwrap_or(0))
     }
