@@ -19,17 +19,38 @@ struct Asset {
     body: &'static str,
 }
 
+/// A script module of the page, from `web/`.
+macro_rules! module {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            content_type: JAVASCRIPT,
+            body: include_str!(concat!("../web/", $name)),
+        }
+    };
+}
+
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
 const ASSETS: &[Asset] = &[
     Asset {
         name: "index.html",
         content_type: "text/html; charset=utf-8",
         body: include_str!("../web/index.html"),
     },
-    Asset {
-        name: "app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../web/app.js"),
-    },
+    module!("app.js"),
+    module!("messenger-client.js"),
+    module!("state.js"),
+    module!("feed.js"),
+    module!("conversation.js"),
+    module!("dom.js"),
+    module!("format.js"),
+    module!("view-auth.js"),
+    module!("view-chat-list.js"),
+    module!("view-conversation.js"),
+    module!("view-composer.js"),
+    module!("view-people.js"),
+    module!("view-chat-info.js"),
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
@@ -80,7 +101,7 @@ impl<E: Endpoint> Endpoint for WithPage<E> {
     }
 }
 
-/// `GET /web/:file`: the page's script, style and icon.
+/// `GET /web/:file`: the page's script modules, style and icon.
 #[handler]
 pub async fn static_file(
     state: Data<&std::sync::Arc<AppState>>,
@@ -89,28 +110,44 @@ pub async fn static_file(
     serve(state.config.web_dir.clone(), &file).await
 }
 
+/// Whether `name` may be a module of the page that is in `MESSENGER_WEB_DIR` but not embedded
+/// yet (developing the page): a plain `*.js` name, so the path cannot leave the folder.
+fn is_plain_module_name(name: &str) -> bool {
+    name.strip_suffix(".js").is_some_and(|stem| {
+        !stem.is_empty()
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    })
+}
+
 async fn serve(dir: Option<PathBuf>, name: &str) -> Response {
-    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
-        // The edge middleware turns this into the protocol's `not_found` error body.
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let body = match dir {
-        // Only names from ASSETS reach here, so the path cannot leave the folder.
-        Some(dir) => match tokio::fs::read_to_string(dir.join(asset.name)).await {
-            Ok(text) => Body::from_string(text),
+    let embedded = ASSETS.iter().find(|a| a.name == name);
+    let (content_type, body) = match (embedded, dir) {
+        // Only checked names reach the folder, so the path cannot leave it.
+        (Some(asset), Some(dir)) => match tokio::fs::read_to_string(dir.join(asset.name)).await {
+            Ok(text) => (asset.content_type, Body::from_string(text)),
             Err(e) => {
                 tracing::warn!(
                     file = asset.name,
                     "MESSENGER_WEB_DIR: {e}; serving the embedded copy"
                 );
-                Body::from(asset.body)
+                (asset.content_type, Body::from(asset.body))
             }
         },
         // The embedded copy is served as is, without copying it per request.
-        None => Body::from(asset.body),
+        (Some(asset), None) => (asset.content_type, Body::from(asset.body)),
+        (None, Some(dir)) if is_plain_module_name(name) => {
+            match tokio::fs::read_to_string(dir.join(name)).await {
+                Ok(text) => (JAVASCRIPT, Body::from_string(text)),
+                Err(_) => return StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+        // The edge middleware turns this into the protocol's `not_found` error body.
+        _ => return StatusCode::NOT_FOUND.into_response(),
     };
     Response::builder()
-        .header(header::CONTENT_TYPE, asset.content_type)
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache")
         .header("content-security-policy", CONTENT_SECURITY_POLICY)
         .header("x-content-type-options", "nosniff")

@@ -1,0 +1,142 @@
+// @ts-check
+// Sign in and sign up: the two forms, with the server's validation errors under the right field.
+
+import { ApiError, ErrorCode } from './messenger-client.js';
+import { $, $as } from './dom.js';
+import { capitalise, errorText } from './format.js';
+import { client, notify } from './state.js';
+
+const authEl = $('#auth');
+const signinForm = $as('#signin-form', HTMLFormElement);
+const signupForm = $as('#signup-form', HTMLFormElement);
+
+/**
+ * Shows the sign-in (or sign-up) page, with a notice above the button if given.
+ * @param {'signin' | 'signup'} [mode]
+ * @param {string} [notice]
+ */
+export function showAuth(mode = 'signin', notice = '') {
+  $('#app').hidden = true;
+  authEl.hidden = false;
+  document.title = 'Messenger';
+  const form = mode === 'signup' ? signupForm : signinForm;
+  signinForm.hidden = mode !== 'signin';
+  signupForm.hidden = mode !== 'signup';
+  $('#auth-subtitle').textContent = mode === 'signup' ? 'Create your account' : 'Sign in to continue';
+  clearFormErrors(form);
+  if (notice) $('.form-error', form).textContent = notice;
+  field(form, 'phone')?.focus();
+}
+
+export function hideAuth() {
+  authEl.hidden = true;
+}
+
+/**
+ * A form's input by name.
+ * @param {HTMLFormElement} form
+ * @param {string} name
+ */
+function field(form, name) {
+  const el = form.elements.namedItem(name);
+  return el instanceof HTMLInputElement ? el : null;
+}
+
+/** @param {HTMLFormElement} form */
+function clearFormErrors(form) {
+  for (const el of form.querySelectorAll('.field-error, .form-error')) el.textContent = '';
+  for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+/**
+ * @param {HTMLFormElement} form
+ * @param {string} name
+ * @param {string} text
+ */
+function setFieldError(form, name, text) {
+  const input = field(form, name);
+  if (!input) {
+    $('.form-error', form).textContent = text;
+    return;
+  }
+  $(`#${input.id}-error`).textContent = text;
+  input.setAttribute('aria-invalid', 'true');
+}
+
+/**
+ * Puts a server error next to the field it is about.
+ * @param {HTMLFormElement} form
+ * @param {ApiError} e
+ */
+function showAuthError(form, e) {
+  switch (e.code) {
+    case ErrorCode.INVALID_INPUT: {
+      const name = e.field;
+      if (name && field(form, name)) setFieldError(form, name, capitalise(e.detail) + '.');
+      else $('.form-error', form).textContent = capitalise(e.message || 'Please check the form.');
+      break;
+    }
+    case ErrorCode.PHONE_TAKEN:
+      setFieldError(form, 'phone', 'This phone number is already registered. Sign in instead?');
+      break;
+    case ErrorCode.USERNAME_TAKEN:
+      setFieldError(form, 'username', 'This username is already taken. Try another one.');
+      break;
+    case ErrorCode.INVALID_CREDENTIALS:
+      $('.form-error', form).textContent = 'Wrong phone number or password.';
+      field(form, 'password')?.setAttribute('aria-invalid', 'true');
+      break;
+    default:
+      $('.form-error', form).textContent = errorText(e);
+  }
+  const invalid = form.querySelector('[aria-invalid="true"]');
+  if (invalid instanceof HTMLElement) invalid.focus();
+}
+
+/**
+ * @param {HTMLFormElement} form
+ * @param {'signin' | 'signup'} mode
+ */
+async function submitAuth(form, mode) {
+  clearFormErrors(form);
+  const value = (/** @type {string} */ name) => field(form, name)?.value ?? '';
+  const button = $as('button[type="submit"]', HTMLButtonElement, form);
+  button.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  try {
+    const phone = value('phone').trim();
+    const password = value('password');
+    const res =
+      mode === 'signup'
+        ? await client.register({ phone, username: value('username').trim(), password })
+        : await client.login({ phone, password });
+    form.reset();
+    notify('signedIn', res);
+  } catch (e) {
+    showAuthError(form, e instanceof ApiError ? e : new ApiError(0, 'client', String(e)));
+  } finally {
+    button.disabled = false;
+    form.removeAttribute('aria-busy');
+  }
+}
+
+signinForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  submitAuth(signinForm, 'signin');
+});
+signupForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  submitAuth(signupForm, 'signup');
+});
+for (const form of [signinForm, signupForm]) {
+  form.addEventListener('input', (e) => {
+    const input = e.target;
+    if (input instanceof HTMLElement && input.getAttribute('aria-invalid')) {
+      input.removeAttribute('aria-invalid');
+      const err = document.getElementById(`${input.id}-error`);
+      if (err) err.textContent = '';
+    }
+  });
+}
+$('#to-signup').addEventListener('click', () => showAuth('signup'));
+$('#to-signin').addEventListener('click', () => showAuth('signin'));
