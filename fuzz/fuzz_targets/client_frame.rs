@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use messenger_server::ws::frames::{decode_client_frame, ClientFrame};
+use messenger_server::protocol::frames::{decode_client_frame, ClientFrame};
 
 fuzz_target!(|data: &[u8]| {
     // Text frames are UTF-8 (tungstenite refuses others before the decoder sees them).

@@ -2,11 +2,10 @@
 //! hubs, and the HTTP + WebSocket routes; graceful shutdown.
 
 use crate::config::Config;
+use crate::limits::{LoginThrottle, RateLimiter};
 use crate::metrics::Metrics;
 use crate::payload_errors::PayloadSchemas;
-use crate::realtime::{
-    persister_task, AckHub, ChatSource, FeedSource, Hub, LoginThrottle, RateLimiter,
-};
+use crate::realtime::{persister_task, AckHub, ChatSource, FeedSource, Hub};
 use crate::state::{AppState, ConnIds, SharedState};
 use crate::{api, http, ws};
 use anyhow::Context;
@@ -185,7 +184,7 @@ impl Application {
         let spec = api.spec_endpoint();
         let docs = api.swagger_ui();
         let app = Route::new()
-            .at("/openapi.json", spec)
+            .at("/openapi.json", get(spec))
             .nest("/docs", docs)
             .at("/chat/:id", get(ws::chat_socket))
             .at("/events", get(ws::events_socket))

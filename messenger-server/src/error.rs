@@ -1,6 +1,6 @@
 //! The one place where domain errors become HTTP statuses and protocol codes.
 
-use crate::api::dto::ErrorBody;
+use crate::protocol::dto::ErrorBody;
 use messenger_core::error::Chain;
 use messenger_core::CoreError;
 use poem::http::StatusCode;

@@ -1,10 +1,10 @@
 //! HTTP middleware: the request body cap, one JSON error shape for every failure, and a span
 //! per request.
 
-use crate::api::dto::ErrorBody;
 use crate::error::code_for_status;
 use crate::metrics::Metrics;
 use crate::payload_errors::PayloadSchemas;
+use crate::protocol::dto::ErrorBody;
 use poem::http::{header, StatusCode};
 use poem::web::Json;
 use poem::{Endpoint, IntoResponse, Request, Response};

@@ -1,11 +1,12 @@
 //! What every handler and connection shares on one node.
 
 use crate::config::Config;
+use crate::limits::{LoginThrottle, RateLimiter};
 use crate::metrics::Metrics;
-use crate::realtime::{AckHub, ChatSource, FeedSource, Hub, LoginThrottle, RateLimiter};
+use crate::realtime::{AckHub, ChatSource, FeedSource, Hub};
 use messenger_adapters::backend::Storage;
 use messenger_core::services::Services;
-use messenger_core::{ConnId, CoreError, NodeId, Origin, UserId};
+use messenger_core::{ConnId, NodeId, Origin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -62,15 +63,6 @@ impl AppState {
         Origin {
             node: self.node.clone(),
             conn,
-        }
-    }
-
-    /// Takes one send from `user`'s allowance.
-    pub fn check_send_rate(&self, user: UserId) -> Result<(), CoreError> {
-        if self.limiter.try_acquire(user) {
-            Ok(())
-        } else {
-            Err(CoreError::RateLimited("too many messages; slow down"))
         }
     }
 }

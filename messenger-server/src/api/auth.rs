@@ -1,9 +1,9 @@
 //! `POST /register`, `POST /login`, `POST /logout`.
 
-use super::dto::{AuthOut, LoginIn, RegisterIn, UserOut};
 use super::security::BearerAuth;
 use super::ApiTags;
 use crate::error::ApiError;
+use crate::protocol::dto::{AuthOut, LoginIn, RegisterIn, UserOut};
 use crate::state::SharedState;
 use messenger_core::services::SignedIn;
 use messenger_core::validation::normalize_phone;

@@ -1,10 +1,10 @@
 //! Chat routes: list, create, get, rename, delete, participants, read markers.
 
 use super::auth::NoContent;
-use super::dto::{AddParticipantIn, ChatOut, CreateChatIn, ReadIn, RenameChatIn};
 use super::security::BearerAuth;
 use super::ApiTags;
 use crate::error::ApiError;
+use crate::protocol::dto::{AddParticipantIn, ChatOut, CreateChatIn, ReadIn, RenameChatIn};
 use crate::state::SharedState;
 use messenger_core::{ChatId, MessageId, UserId};
 use poem_openapi::param::Path;

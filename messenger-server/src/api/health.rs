@@ -1,7 +1,7 @@
 //! `GET /healthz`, `GET /readyz`.
 
-use super::dto::HealthOut;
 use super::ApiTags;
+use crate::protocol::dto::HealthOut;
 use crate::state::SharedState;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};

@@ -1,11 +1,11 @@
 //! Message routes: history, send (to a chat or to a person), edit, delete.
 
 use super::auth::NoContent;
-use super::dto::{ChatOut, DirectOut, EditIn, MessageOut, PageOut, SendIn};
 use super::security::BearerAuth;
-use super::send::submit_and_wait;
 use super::ApiTags;
 use crate::error::ApiError;
+use crate::protocol::dto::{ChatOut, DirectOut, EditIn, MessageOut, PageOut, SendIn};
+use crate::send::submit_and_wait;
 use crate::state::SharedState;
 use messenger_core::services::{Change, DEFAULT_PAGE, MAX_PAGE};
 use messenger_core::validation::{page_limit, validate_client_id, validate_text};

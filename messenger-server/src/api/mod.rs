@@ -2,11 +2,9 @@
 
 pub mod auth;
 pub mod chats;
-pub mod dto;
 pub mod health;
 pub mod messages;
 pub mod security;
-pub mod send;
 pub mod users;
 
 use crate::state::SharedState;

@@ -1,9 +1,9 @@
 //! `GET /me`, `GET /users`, `GET /users/{user_id}`.
 
-use super::dto::UserOut;
 use super::security::BearerAuth;
 use super::ApiTags;
 use crate::error::ApiError;
+use crate::protocol::dto::UserOut;
 use crate::state::SharedState;
 use messenger_core::validation::page_limit;
 use messenger_core::UserId;

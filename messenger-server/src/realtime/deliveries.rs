@@ -3,7 +3,7 @@
 
 use super::hub::{LaneRead, LaneSource, Source};
 use crate::metrics::Metrics;
-use crate::ws::frames::ServerFrame;
+use crate::protocol::frames::ServerFrame;
 use async_trait::async_trait;
 use messenger_core::ports::{ChatLog, LaneLog, UserFeed};
 use messenger_core::services::PresenceService;

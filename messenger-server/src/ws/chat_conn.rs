@@ -1,10 +1,11 @@
 //! One `/chat/{id}` socket: history on open, live events of the chat, sending, acks.
 
-use super::frames::{decode_client_frame, ClientFrame, ServerFrame};
 use super::socket::*;
-use crate::api::dto::MessageOut;
-use crate::api::send::await_duplicate;
+use crate::protocol::close::*;
+use crate::protocol::dto::MessageOut;
+use crate::protocol::frames::{decode_client_frame, ClientFrame, ServerFrame};
 use crate::realtime::{Delivery, Sink};
+use crate::send::{self, await_duplicate};
 use crate::state::SharedState;
 use messenger_core::ports::SocketKey;
 use messenger_core::services::{Submission, DEFAULT_PAGE, MAX_PAGE};
@@ -376,24 +377,19 @@ impl ChatConn {
         let services = &state.services;
         match frame {
             ClientFrame::Change { client_id, change } => {
-                if let Err(e) = state.check_send_rate(self.user()) {
-                    return self.out.error(Some(client_id), &e).await;
-                }
                 if self.notices.is_none() {
                     // Before the submission, so that its notice cannot arrive unrouted.
                     self.notices = Some(state.acks.register(self.conn));
                 }
-                let origin = Some(state.origin(self.conn));
-                let submitted = services
-                    .messages
-                    .submit(
-                        self.user(),
-                        self.chat,
-                        origin,
-                        Some(client_id.clone()),
-                        change,
-                    )
-                    .await;
+                let submitted = send::submit(
+                    &state,
+                    self.user(),
+                    self.chat,
+                    self.conn,
+                    Some(client_id.clone()),
+                    change,
+                )
+                .await;
                 match submitted {
                     Ok(Submission::Queued(seq)) => {
                         self.awaiting.insert(seq, (client_id, Instant::now()));

@@ -1,8 +1,9 @@
 //! One `/events` socket: the caller's feed across every chat they take part in.
 
-use super::frames::ServerFrame;
 use super::socket::*;
-use crate::api::dto::ChatOut;
+use crate::protocol::close::*;
+use crate::protocol::dto::ChatOut;
+use crate::protocol::frames::ServerFrame;
 use crate::realtime::{Delivery, Sink};
 use crate::state::SharedState;
 use messenger_core::ports::SocketKey;

@@ -3,7 +3,6 @@
 
 mod chat_conn;
 mod events_conn;
-pub mod frames;
 mod socket;
 
 use crate::error::ApiError;

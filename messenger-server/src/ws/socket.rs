@@ -1,7 +1,8 @@
 //! What both socket kinds share: writing frames, pings, close codes, and the loop's inputs.
 
-use super::frames::ServerFrame;
 use crate::metrics::{Kind, Metrics};
+use crate::protocol::close::CLOSE_SLOW;
+use crate::protocol::frames::ServerFrame;
 use crate::state::AppState;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -11,20 +12,6 @@ use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
-
-/// Close code: the token was revoked (logout).
-pub const CLOSE_REVOKED: u16 = 4001;
-/// Close code: removed from the chat, or the chat was deleted.
-pub const CLOSE_REMOVED: u16 = 4003;
-/// Close code: the socket fell too far behind (its queue overflowed, or it stopped reading
-/// for longer than the write timeout); reconnect with `?after=`.
-pub const CLOSE_SLOW: u16 = 4008;
-/// Close code: the server is shutting down.
-pub const CLOSE_GOING_AWAY: u16 = 1001;
-/// Close code: a frame above the hard limit.
-pub const CLOSE_TOO_BIG: u16 = 1009;
-/// Close code: two pings went unanswered.
-pub const CLOSE_PING_TIMEOUT: u16 = 1011;
 
 /// Bound of a socket's queue of chat events (a socket further behind is closed, code 4008).
 pub const EVENT_QUEUE: usize = 1024;

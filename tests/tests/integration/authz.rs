@@ -8,7 +8,7 @@
 //! Also: a socket frame about another chat's message is `not_found`; a removed participant gets
 //! nothing sent after the removal; a `client_id` is its author's; nobody sees another's phone.
 
-mod common;
+use crate::common;
 
 use common::{shared_backend, spawn_app, spawn_app_with, spawn_on, TestApp, TestUser, WAIT};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

@@ -1,7 +1,7 @@
 //! People over HTTP: `GET /users?q=&limit=` (username prefix ignoring case, exact phone,
 //! the caller left out, the limit's default, cap and refusals) and `GET /users/{user_id}`.
 
-mod common;
+use crate::common;
 
 use common::assertions::*;
 

@@ -1,7 +1,7 @@
 //! `/events`: `ready`, chat lifecycle frames, and every message event of every chat the user
 //! takes part in, with no `/chat/{id}` socket open.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! edit, delete) and the server-wide HTTP rules: body cap, wrong method, unknown route,
 //! health probes and the OpenAPI document.
 
-mod common;
+use crate::common;
 
 use common::assertions::*;
 
@@ -825,6 +825,8 @@ async fn a_known_route_with_the_wrong_method_is_405_method_not_allowed() {
         (Method::GET, "/register"),
         (Method::PUT, "/messages/1"),
         (Method::POST, "/healthz"),
+        (Method::PUT, "/openapi.json"),
+        (Method::POST, "/web/app.js"),
     ] {
         let (status, body) = app
             .request(method.clone(), path, Some(&alice.token), None)

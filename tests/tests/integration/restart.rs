@@ -5,7 +5,7 @@
 //! once, in id order, for a reader that catches up with `?after=` as for `GET` history. The
 //! server is never restarted.
 
-mod common;
+use crate::common;
 
 use common::private_services::{PrivatePostgres, PrivateRedis};
 use common::{on_postgres_redis, spawn_on, TestApp, TestUser, Ws};

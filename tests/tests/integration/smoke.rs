@@ -1,6 +1,6 @@
 //! The shortest path through the product: two people, a chat, a message seen live.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Several server nodes on one Postgres and one Redis form one service: what a socket on one
 //! node sends, a socket on another sees; presence and logout hold across nodes.
 
-mod common;
+use crate::common;
 
 use common::{shared_backend, spawn_on};
 use serde_json::{json, Value};

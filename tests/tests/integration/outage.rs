@@ -1,7 +1,7 @@
 //! Redis or Postgres going away: `/readyz` says 503, clients get `unavailable` rather than
 //! hangs, and service resumes by itself when the backing service is back.
 
-mod common;
+use crate::common;
 
 use common::proxy::Proxy;
 use common::{shared_backend, spawn_on, TestApp};

@@ -3,7 +3,7 @@
 //! passwords, tokens in headers and in socket URLs, bad tokens, logout), stopped with SIGTERM,
 //! and its whole output is searched for the passwords, the tokens and the JWT secret.
 
-mod common;
+use crate::common;
 
 use common::{on_postgres_redis, server_command, shared_backend, WAIT};
 use futures_util::{SinkExt, StreamExt};

@@ -2,7 +2,7 @@
 //! and every message any socket received, ends up in history exactly once, committed by the
 //! surviving node (which claims what the dead one left pending); the restarted node serves again.
 
-mod common;
+use crate::common;
 
 use common::{shared_backend, spawn_on, ChildServer};
 use messenger_adapters::backend::Backend;

@@ -1,6 +1,5 @@
 //! `spawn_app()` and clients that speak the protocol: every test gets a server of its own
 //! (in memory, on port 0), so tests run in parallel and repeatably.
-#![allow(dead_code)]
 
 pub mod assertions;
 pub mod private_services;
@@ -15,7 +14,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
@@ -402,10 +400,6 @@ impl Ws {
 
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
-    }
-
-    pub fn close_code(code: CloseCode) -> u16 {
-        u16::from(code)
     }
 }
 

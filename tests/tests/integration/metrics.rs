@@ -1,6 +1,6 @@
 //! `GET /metrics`: this node's counters in Prometheus' text format, moving with the traffic.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use std::time::Duration;

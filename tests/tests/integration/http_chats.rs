@@ -1,7 +1,7 @@
 //! Chats over HTTP: create, list (most recently active first, read markers), get, rename,
 //! delete, participants (add, leave, remove, owner succession) and `POST /chats/{id}/read`.
 
-mod common;
+use crate::common;
 
 use common::assertions::*;
 

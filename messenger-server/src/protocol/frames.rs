@@ -1,7 +1,7 @@
 //! WebSocket frames: decoding what clients send (a pure function, safe on any input) and
 //! encoding what the server sends.
 
-use crate::api::dto::{ChatOut, MessageOut};
+use crate::protocol::dto::{ChatOut, MessageOut};
 use messenger_core::services::Change;
 use messenger_core::{ChatEvent, ChatEventKind, CoreError, MessageId};
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! Accounts and sessions over HTTP: `POST /register`, `POST /login`, `POST /logout`, `GET /me`,
 //! their validation rules and error codes, and how every route treats a missing or bad token.
 
-mod common;
+use crate::common;
 
 use common::assertions::*;
 

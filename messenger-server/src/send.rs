@@ -1,13 +1,34 @@
-//! Sending over HTTP: the same write path as a socket (append to the chat's stream, wait for
-//! the persister's commit), answered once the change is stored.
+//! The send use case, for HTTP and sockets alike: admit the change (the sender's rate),
+//! append it to the chat's log, and wait for the persister's commit (HTTP waits here; a socket
+//! gets its `ack` from its own loop when the commit notice arrives).
 
 use crate::state::AppState;
 use messenger_core::services::{Change, Submission};
-use messenger_core::{ChatId, CommitOutcome, CoreError, EventSeq, Message, UserId};
+use messenger_core::{ChatId, CommitOutcome, ConnId, CoreError, EventSeq, Message, UserId};
 use std::time::Duration;
 
 /// Longest an HTTP request waits for its change to be committed.
 const COMMIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Admits a change by `user` (at most the configured rate) and appends it to `chat`'s log on
+/// behalf of connection `conn`, whose commit notice will say when it is stored.
+pub async fn submit(
+    state: &AppState,
+    user: UserId,
+    chat: ChatId,
+    conn: ConnId,
+    client_id: Option<String>,
+    change: Change,
+) -> Result<Submission, CoreError> {
+    if !state.limiter.try_acquire(user) {
+        return Err(CoreError::RateLimited("too many messages; slow down"));
+    }
+    state
+        .services
+        .messages
+        .submit(user, chat, Some(state.origin(conn)), client_id, change)
+        .await
+}
 
 /// Submits a change and waits until it is committed: the message as it is now.
 pub async fn submit_and_wait(
@@ -17,21 +38,10 @@ pub async fn submit_and_wait(
     client_id: Option<String>,
     change: Change,
 ) -> Result<Message, CoreError> {
-    state.check_send_rate(user)?;
     let conn = state.next_conn_id();
     let mut notices = state.acks.register(conn);
     let outcome = async {
-        let submission = state
-            .services
-            .messages
-            .submit(
-                user,
-                chat,
-                Some(state.origin(conn)),
-                client_id.clone(),
-                change,
-            )
-            .await?;
+        let submission = submit(state, user, chat, conn, client_id.clone(), change).await?;
         match submission {
             Submission::Settled(outcome) => Ok(outcome),
             Submission::Queued(seq) => {

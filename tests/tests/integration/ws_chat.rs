@@ -2,7 +2,7 @@
 //! open, idempotent `client_id`, `load_more`, typing, read receipts, presence, ordering with
 //! concurrent senders, `?after=` recovery, and the close codes.
 
-mod common;
+use crate::common;
 
 use common::{spawn_app, spawn_app_with, TestApp, TestUser, Ws};
 use messenger_server::Config;

@@ -1,4 +1,5 @@
-//! Token buckets: sends per user, failed sign-ins per phone and per client address.
+//! This node's limits, token buckets: sends per user, failed sign-ins per phone and per client
+//! address.
 
 use messenger_core::{CoreError, UserId};
 use std::collections::HashMap;
