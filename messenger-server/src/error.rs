@@ -1,7 +1,7 @@
 //! The one place where domain errors become HTTP statuses and protocol codes.
 
 use crate::protocol::dto::ErrorBody;
-use messenger_core::error::Chain;
+use crate::protocol::errors::public_message;
 use messenger_core::CoreError;
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
@@ -37,22 +37,6 @@ pub enum ApiError {
     /// `internal`: a bug; the details are in the server's log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-}
-
-/// The client-facing message of an error. A backing service's failure is logged here with its
-/// whole chain of causes, and never sent.
-pub fn public_message(err: &CoreError) -> String {
-    match err {
-        CoreError::Unavailable(_) => {
-            tracing::error!(error = %Chain(err), "backing service unavailable");
-            "a backing service is unavailable; try again shortly".to_owned()
-        }
-        CoreError::Internal(_) => {
-            tracing::error!(error = %Chain(err), "internal error");
-            "internal error; it has been logged".to_owned()
-        }
-        other => other.to_string(),
-    }
 }
 
 impl From<CoreError> for ApiError {

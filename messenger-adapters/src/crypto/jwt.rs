@@ -119,5 +119,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(codec.decode(&hs512, at(0)), Err(TokenRejection::Invalid));
+        // An RSA algorithm is refused before any key operation (deny.toml's rsa advisory).
+        let rs256 = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI3IiwiZXhwIjo0MDAwMDAwMDAwLCJpYXQiOjAsImp0aSI6IngifQ.c2lnbmF0dXJl";
+        assert_eq!(codec.decode(rs256, at(0)), Err(TokenRejection::Invalid));
     }
 }

@@ -37,9 +37,13 @@ impl HealthApi {
             Ok(_) => Readiness::Ready(Json(HealthOut {
                 status: "ok".into(),
             })),
-            Err(e) => Readiness::NotReady(Json(HealthOut {
-                status: format!("unavailable: {}", messenger_core::error::Chain(&e)),
-            })),
+            Err(e) => {
+                // The cause is for operators (the log), not for whoever asks without a token.
+                tracing::warn!(error = %messenger_core::error::Chain(&e), "not ready");
+                Readiness::NotReady(Json(HealthOut {
+                    status: "unavailable".into(),
+                }))
+            }
         }
     }
 }

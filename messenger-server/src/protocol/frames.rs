@@ -324,7 +324,7 @@ impl ServerFrame {
         ServerFrame::Error {
             client_id,
             code: err.code().to_owned(),
-            message: crate::error::public_message(err),
+            message: super::errors::public_message(err),
         }
     }
 }

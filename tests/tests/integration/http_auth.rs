@@ -522,3 +522,26 @@ async fn successful_logins_and_sign_ups_from_one_address_are_never_throttled() {
         app.register(&format!("user{n}")).await;
     }
 }
+
+/// quick-xml is linked (poem-openapi turns on poem's XML support) but must never parse a
+/// request: deny.toml's advisory ignores rest on this.
+#[tokio::test]
+async fn an_xml_body_is_refused_unparsed() {
+    let app = spawn_app().await;
+    let attributes: String = (0..20_000).map(|i| format!(" a{i}=\"1\"")).collect();
+    let resp = app
+        .http
+        .post(app.url("/register"))
+        .header("content-type", "application/xml")
+        .body(format!("<user{attributes}/>"))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = resp.status();
+    let body: Value = resp.json().await.expect("a JSON error body");
+    assert!(
+        status == StatusCode::BAD_REQUEST || status == StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{status}: {body}"
+    );
+    assert_eq!(body["error"]["code"], "invalid_input", "{body}");
+}

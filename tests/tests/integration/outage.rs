@@ -194,3 +194,39 @@ async fn postgres_down_means_unavailable_and_service_resumes_without_a_restart()
     assert_eq!(texts, ["while down", "after"]);
     assert_after_replays_history(&app, &ben, chat).await;
 }
+
+/// A statement Postgres rejects is a bug, not an outage: 500 `internal`, with nothing of the
+/// statement or the schema in the answer (the chain goes to the log), and `/readyz` stays 200.
+#[tokio::test]
+async fn a_statement_postgres_rejects_is_500_internal_and_not_shown() {
+    let backend = shared_backend().await;
+    let Backend::PostgresRedis { database_url, .. } = &backend else {
+        unreachable!("a shared backend")
+    };
+    let app = spawn_on(&backend).await;
+    let alice = app.register("alice").await;
+    let pg = sqlx::PgPool::connect(database_url.expose())
+        .await
+        .expect("the test database");
+    sqlx::query("ALTER TABLE users RENAME COLUMN username TO username_renamed")
+        .execute(&pg)
+        .await
+        .expect("schema changed under the server");
+
+    let (status, body) = app.get("/me", &alice.token).await;
+    assert_eq!(status.as_u16(), 500, "{body}");
+    assert_eq!(body["error"]["code"], "internal", "{body}");
+    let shown = body.to_string();
+    assert!(
+        !shown.contains("username") && !shown.contains("column"),
+        "no detail reaches the client: {shown}"
+    );
+    let (status, _) = app
+        .request(reqwest::Method::GET, "/readyz", None, None)
+        .await;
+    assert_eq!(
+        status.as_u16(),
+        200,
+        "the backend is up; only a query is broken"
+    );
+}
