@@ -51,6 +51,12 @@ const ASSETS: &[Asset] = &[
     module!("view-composer.js"),
     module!("view-people.js"),
     module!("view-chat-info.js"),
+    module!("validation.js"),
+    module!("unread.js"),
+    module!("receipts.js"),
+    module!("timeline.js"),
+    module!("message-row.js"),
+    module!("roving.js"),
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",

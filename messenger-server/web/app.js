@@ -4,12 +4,14 @@
 // Messenger web client: native ES modules, no framework, no build step. It speaks only the public
 // protocol (docs/protocol.md) through messenger-client.js; docs/web-client.md maps the modules.
 
-import { $, clearToasts, finePointer, setIcon, toast } from './dom.js';
-import { reconnectFeed, resyncChats, startFeed, stopFeed } from './feed.js';
-import { client, clearSession, currentSession, listen, loadNames, saveSession, state, updateMe } from './state.js';
+import { $, clearToasts, finePointer, setIcon } from './dom.js';
+import { interruptFeed, probeFeed, reconnectFeed, resyncChats, startFeed, stopFeed } from './feed.js';
+import { loadReceipts } from './receipts.js';
+import { client, clearSession, currentSession, listen, loadNames, notify, saveSession, state, updateMe } from './state.js';
+import { loadTimeline } from './timeline.js';
 import { hideAuth, showAuth } from './view-auth.js';
 import { renderChatInfo } from './view-chat-info.js';
-import { clearChatList, focusChat, renderChatList, renderMe } from './view-chat-list.js';
+import { clearChatList, clearNotice, focusChat, focusList, renderChatList, renderMe, showNotice } from './view-chat-list.js';
 import { clearComposer, focusComposer } from './view-composer.js';
 import { closeConversation, openConversation } from './view-conversation.js';
 import { enterPeople, leavePeople, resetPeople } from './view-people.js';
@@ -48,13 +50,19 @@ function signOut() {
 function startApp() {
   started = true;
   loadNames();
+  loadReceipts();
+  loadTimeline();
   hideAuth();
   appEl.hidden = false;
   renderMe();
   state.chatsLoaded = false;
   renderChatList();
   startFeed();
-  resyncChats();
+  resyncChats().then(() => {
+    // The next action is picking a chat (an address with a chat in it puts focus there itself).
+    const nowhere = document.activeElement == null || document.activeElement === document.body;
+    if (started && state.route.name === 'list' && nowhere) focusList();
+  });
   client
     .me()
     .then((user) => {
@@ -73,6 +81,7 @@ function stopApp() {
   clearComposer();
   state.chats.clear();
   clearChatList();
+  clearNotice();
   resetPeople();
   clearToasts();
   if (location.hash) history.replaceState(null, '', location.pathname);
@@ -115,6 +124,7 @@ function route() {
   // Focus follows the view.
   if (prev.name === r.name && prev.chatId === r.chatId) return;
   if (r.name === 'chat') {
+    clearNotice();
     state.conv?.markRead();
     if (prev.name === 'info' && prev.chatId === r.chatId) $('#conv-info').focus();
     else if (finePointer.matches) focusComposer();
@@ -123,8 +133,8 @@ function route() {
     $('#settings-title').focus();
   } else if (r.name === 'people') {
     $('#people-search').focus();
-  } else if (prev.chatId != null) {
-    focusChat(prev.chatId);
+  } else if (prev.chatId != null && !focusChat(prev.chatId)) {
+    focusList();
   }
 }
 
@@ -138,7 +148,7 @@ listen('dropped', ({ chatId, how, chat }) => {
   if (wasOpen) closeConversation();
   if (how !== 'quiet' && (wasOpen || chat)) {
     const name = chat ? `“${chat.name}”` : 'This chat';
-    toast(how === 'removed' ? `${name} is no longer available to you.` : `${name} is no longer available.`);
+    showNotice(how === 'removed' ? `${name} is no longer available to you.` : `${name} is no longer available.`);
   }
   if ((state.route.name === 'chat' || state.route.name === 'info') && state.route.chatId === chatId) {
     location.hash = '#/';
@@ -151,10 +161,23 @@ $('#new-chat').addEventListener('click', () => {
   if (state.route.name === 'people') $('#people-search').focus();
 });
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') state.conv?.markRead();
+  if (document.visibilityState !== 'visible') return;
+  state.conv?.markRead();
+  // After a sleep the connections may have died without a word: ask for a sign of life.
+  state.conv?.probe();
+  probeFeed();
 });
 window.addEventListener('focus', () => state.conv?.markRead());
+// The device's network: gone means the sockets are gone (the browser may keep them open for
+// minutes), and back means trying at once rather than after the backoff.
+window.addEventListener('offline', () => {
+  notify('network', false);
+  if (!currentSession()) return;
+  state.conv?.interrupt();
+  interruptFeed();
+});
 window.addEventListener('online', () => {
+  notify('network', true);
   if (!currentSession()) return;
   state.conv?.reconnectNow();
   reconnectFeed();

@@ -2,10 +2,11 @@
 // One open chat's live state: its `/chat/{id}` socket, the messages held, the outbox, read
 // markers, typing and presence. No DOM: what changes is told to a `ConversationView`.
 
-import { ApiError, CloseCode, ErrorCode, RETRYABLE_CODES, newClientId } from './messenger-client.js';
+import { ApiError, CloseCode, ErrorCode, PROBE_FRAME, RETRYABLE_CODES, newClientId } from './messenger-client.js';
 import { errorText } from './format.js';
 import { dropChat, fetchChat, noteDelete, noteEdit, noteMessage, noteRead, upsertChat } from './feed.js';
 import { client, isViewing, meId, notify, state } from './state.js';
+import { unreadViewing } from './unread.js';
 /**
  * @import {AckFrame, ClientFrame, CreatedFrame, DeletedFrame, ErrorFrame, HistoryFrame, Message,
  *   ReconnectingSocket, ServerFrame, UpdatedFrame} from './messenger-client.js'
@@ -84,8 +85,15 @@ export class Conversation {
     this.typers = new Map();
     this.lastTypingSent = 0;
     this.readSent = state.chats.get(chatId)?.last_read_message_id ?? 0;
+    /**
+     * Our read marker when the chat opened (undefined until the chat is known): the "new
+     * messages" divider goes after it.
+     * @type {number | undefined}
+     */
+    this.readAtOpen = state.chats.has(chatId) ? this.readSent : undefined;
     /** @type {ReconnectingSocket} */
     this.socket = client.chatSocket(chatId, {
+      probe: PROBE_FRAME,
       // After the first history, reconnect from the last id we hold so nothing is missed.
       after: () => (this.loaded ? (this.streamId ?? 0) : null),
       onOpen: () => {
@@ -129,10 +137,23 @@ export class Conversation {
     this.socket.reconnectNow();
   }
 
+  /** The device went offline: the socket is as good as gone (sends wait in the outbox). */
+  interrupt() {
+    if (!this.closed) this.socket.interrupt();
+  }
+
+  /** The connection may have died unnoticed (back from sleep): ask for a sign of life. */
+  probe() {
+    if (this.live) this.socket.probe();
+  }
+
   // -- the socket --
 
   wentDown() {
     this.live = false;
+    // Who is here is unknown until the socket is back.
+    this.online = [];
+    notify('presence', undefined);
     this.loadingMore = false;
     this.view.loadingMore();
     this.clearTypers();
@@ -483,14 +504,19 @@ export class Conversation {
   /** Everything shown counts as read while the user looks at it. */
   markRead() {
     if (!this.live || !isViewing(this.chatId)) return;
+    const chat = this.chat;
+    // Not before the chat's own read marker is known: it places the "new messages" divider.
+    if (!chat) return;
+    if (this.readAtOpen === undefined) {
+      this.readAtOpen = chat.last_read_message_id ?? 0;
+      this.readSent = Math.max(this.readSent, this.readAtOpen);
+    }
     const me = meId();
     let max = 0;
     for (const [id, it] of this.items) if (it.msg.author_id !== me && id > max) max = id;
-    const chat = this.chat;
-    if (chat && chat.unread_count) {
-      chat.unread_count = 0;
-      notify('chats', undefined);
-    }
+    const had = chat.unread_count;
+    unreadViewing(chat);
+    if (had) notify('chats', undefined);
     if (max > this.readSent) {
       this.readSent = max;
       this.send({ type: 'read', message_id: max });

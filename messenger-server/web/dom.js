@@ -66,6 +66,7 @@ const ICONS = {
   send: ['M4 12l16-8-6 16-2.5-6.5z', 'M11.5 13.5L20 4'],
   clock: ['c:12,12,8', 'M12 8v4l2.5 1.5'],
   check: ['M5 12.5l4.5 4.5L19 7.5'],
+  checks: ['M2 12.5l4.5 4.5L16 7.5', 'M11.5 16.5l.5.5L21.5 7.5'],
   alert: ['c:12,12,9', 'M12 7.5v5.5', 'M12 16.5h.01'],
   edit: ['M12 20h8', 'M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z'],
   trash: ['M4 7h16', 'M9 7V4.5h6V7', 'M18 7l-.9 12.1a2 2 0 0 1-2 1.9H8.9a2 2 0 0 1-2-1.9L6 7', 'M10 11v6', 'M14 11v6'],
@@ -154,6 +155,8 @@ export const finePointer = matchMedia('(pointer: fine)');
  * @param {'info' | 'error'} [kind]
  */
 export function toast(text, kind = 'info') {
+  // The same news twice at once (two sockets telling one thing) is said once.
+  for (const shown of $('#toasts').children) if (shown.textContent === text && !shown.classList.contains('leaving')) return;
   const el = h('div', { class: `toast ${kind}`, 'data-testid': 'toast' }, text);
   $('#toasts').append(el);
   setTimeout(() => {

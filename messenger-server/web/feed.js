@@ -1,10 +1,13 @@
 // @ts-check
 // Keeps `state.chats` in step with the server: `GET /chats`, then the `/events` feed on top.
 
-import { ApiError, CloseCode } from './messenger-client.js';
+import { ApiError, CloseCode, PROBE_FRAME } from './messenger-client.js';
 import { toast } from './dom.js';
 import { errorText } from './format.js';
-import { client, currentSession, isViewing, learnFromChat, meId, notify, state } from './state.js';
+import { client, currentSession, learnFromChat, meId, notify, state } from './state.js';
+import { forgetReceipts, noteOthersRead } from './receipts.js';
+import { chatChanged, chatCreated, forgetTimeline } from './timeline.js';
+import { fromSnapshot, resetUnread, unreadOnDelete, unreadOnMessage, unreadOnRead } from './unread.js';
 /** @import {Chat, Message, ReadFrame, ReconnectingSocket, ServerFrame} from './messenger-client.js' */
 /** @import {DropHow} from './state.js' */
 
@@ -20,6 +23,7 @@ const queue = [];
 /** Opens the `/events` socket; each `ready` reloads the list, so a reconnect misses nothing. */
 export function startFeed() {
   socket = client.events({
+    probe: PROBE_FRAME,
     onFrame: onFeedFrame,
     onDown: () => notify('feed', false),
     onStop: (code) => {
@@ -38,12 +42,23 @@ export function stopFeed() {
   socket?.stop();
   socket = null;
   queue.length = 0;
+  resetUnread(true);
   notify('feed', true);
 }
 
 /** The browser says it is online again: skip the wait. */
 export function reconnectFeed() {
   socket?.reconnectNow();
+}
+
+/** The device went offline: the socket is as good as gone. */
+export function interruptFeed() {
+  socket?.interrupt();
+}
+
+/** The connection may have died unnoticed (back from sleep): ask the server for a sign of life. */
+export function probeFeed() {
+  socket?.probe();
 }
 
 /** @param {ServerFrame} f */
@@ -70,10 +85,15 @@ export function resyncChats() {
       try {
         const list = await client.chats();
         if (!currentSession()) return;
+        const before = new Map(state.chats);
         state.chats.clear();
+        resetUnread();
         for (const chat of list) {
           learnFromChat(chat);
-          state.chats.set(chat.chat_id, isViewing(chat.chat_id) ? { ...chat, unread_count: 0 } : chat);
+          state.chats.set(chat.chat_id, fromSnapshot(chat));
+          // Changes made while the feed was down get their lines too.
+          const prev = before.get(chat.chat_id);
+          if (prev) chatChanged(prev, chat);
         }
         state.chatsLoaded = true;
       } catch (e) {
@@ -96,7 +116,7 @@ function applyFeedFrame(f) {
   switch (f.type) {
     case 'ChatCreated':
     case 'ChatUpdated':
-      if (f.chat) upsertChat(f.chat);
+      if (f.chat) upsertChat(f.chat, f.type === 'ChatCreated');
       break;
     case 'ChatDeleted':
       if (state.chats.has(f.chat_id) || conv?.chatId === f.chat_id) dropChat(f.chat_id, 'removed');
@@ -121,11 +141,17 @@ function applyFeedFrame(f) {
   }
 }
 
-/** A chat as the server sent it. @param {Chat} chat */
-export function upsertChat(chat) {
+/**
+ * A chat as the server sent it.
+ * @param {Chat} chat
+ * @param {boolean} [created] it was just created, or we were just added to it
+ */
+export function upsertChat(chat, created = false) {
   learnFromChat(chat);
-  if (isViewing(chat.chat_id)) chat = { ...chat, unread_count: 0 };
-  state.chats.set(chat.chat_id, chat);
+  const prev = state.chats.get(chat.chat_id);
+  state.chats.set(chat.chat_id, fromSnapshot(chat));
+  if (prev) chatChanged(prev, chat);
+  else if (created) chatCreated(chat);
   notify('chat', chat.chat_id);
 }
 
@@ -157,8 +183,11 @@ export function fetchChat(chatId) {
  * @param {DropHow} [how]
  */
 export function dropChat(chatId, how = 'gone') {
+  if (state.leaving.has(chatId)) how = 'quiet';
   const chat = state.chats.get(chatId);
   state.chats.delete(chatId);
+  forgetReceipts(chatId);
+  forgetTimeline(chatId);
   notify('chats', undefined);
   notify('dropped', { chatId, how, chat });
 }
@@ -170,9 +199,12 @@ export function noteMessage(msg) {
     fetchChat(msg.chat_id);
     return;
   }
-  if (chat.last_message && msg.message_id <= chat.last_message.message_id) return; // seen already
+  const counted = unreadOnMessage(chat, msg, () => notify('chats', undefined));
+  if (chat.last_message && msg.message_id <= chat.last_message.message_id) {
+    if (counted) notify('chats', undefined);
+    return; // seen already
+  }
   chat.last_message = msg;
-  if (msg.author_id !== meId() && !isViewing(msg.chat_id)) chat.unread_count = (chat.unread_count || 0) + 1;
   notify('chats', undefined);
 }
 
@@ -192,21 +224,19 @@ export function noteEdit(msg) {
 export function noteDelete(chatId, messageId) {
   const chat = state.chats.get(chatId);
   if (!chat) return;
-  if (chat.last_message?.message_id === messageId || chat.unread_count > 0) fetchChat(chatId);
+  const refetch = unreadOnDelete(chat, messageId);
+  if (chat.last_message?.message_id === messageId || refetch) fetchChat(chatId);
+  else notify('chats', undefined);
 }
 
 /** Our own read marker moved (here or in another tab). @param {ReadFrame} f */
 export function noteRead(f) {
-  if (f.user_id !== meId()) return;
+  if (f.user_id !== meId()) {
+    noteOthersRead(f);
+    return;
+  }
   const chat = state.chats.get(f.chat_id);
   if (!chat) return;
-  chat.last_read_message_id = Math.max(chat.last_read_message_id ?? 0, f.message_id);
-  if (!chat.last_message || f.message_id >= chat.last_message.message_id) {
-    if (chat.unread_count) {
-      chat.unread_count = 0;
-      notify('chats', undefined);
-    }
-  } else if (chat.unread_count) {
-    fetchChat(chat.chat_id); // read up to the middle (another tab): ask the server for the count
-  }
+  if (unreadOnRead(chat, f.message_id)) fetchChat(chat.chat_id);
+  notify('chats', undefined);
 }

@@ -85,6 +85,11 @@ export const CloseCode = Object.freeze({
   CHAT_GONE: 4003,
   /** The socket fell behind (slow consumer): reconnect at once, with `?after=`. */
   SLOW_CONSUMER: 4008,
+  /**
+   * Not sent by the server: the connection ended without a close frame (a browser reports this),
+   * or `ReconnectingSocket` gave up on it (no answer in time, the device went offline). Reconnect.
+   */
+  ABNORMAL: 1006,
 });
 
 /** The `code` of HTTP error bodies and WebSocket `error` frames (docs/protocol.md §2). */
@@ -181,6 +186,26 @@ export function newClientId() {
 export const QUICK_RETRY_MS = 200;
 /** The longest wait between two attempts. */
 export const MAX_BACKOFF_MS = 8000;
+/** Default quiet time after which a socket with a `probe` sends it. */
+export const PROBE_AFTER_MS = 25000;
+/** Default time the server has to answer a probe, or any frame it always answers. */
+export const ANSWER_WITHIN_MS = 5000;
+
+/**
+ * A frame for `probe`: the protocol has no ping a page can send (browsers cannot send WebSocket
+ * pings), but it promises an `error` frame for an unknown type, on both sockets, leaving the
+ * connection open; any answer proves the connection alive.
+ */
+export const PROBE_FRAME = Object.freeze({ type: 'ping' });
+
+/**
+ * Whether the server always answers `frame` on a `/chat/{id}` socket: the message frames (ack or
+ * error, paired by `client_id`) and `load_more` (history).
+ * @param {ClientFrame} frame
+ */
+export function expectsAnswer(frame) {
+  return typeof frame.client_id === 'string' || frame.type === 'load_more';
+}
 
 /**
  * The wait before attempt number `attempt` (0 first): 500 ms doubling up to 8 s, with ±20 %
@@ -237,12 +262,20 @@ const OPEN = 1;
  *   (a 401 or 404 looks just like a network drop there): find out over HTTP; false gives up
  * @property {WebSocketConstructor} [WebSocket] defaults to `globalThis.WebSocket`
  * @property {() => number} [random] jitter source for `backoffDelay`
+ * @property {ClientFrame} [probe] a frame the server always answers (`PROBE_FRAME`): sent after
+ *   `probeAfterMs` without a frame from the server. Without an answer within `answerWithinMs` (nor
+ *   to a sent frame that `expectsAnswer`, nor to the opening), the connection counts as dropped:
+ *   a connection cut without a close is otherwise noticed only minutes later
+ * @property {number} [probeAfterMs] default `PROBE_AFTER_MS`
+ * @property {number} [answerWithinMs] default `ANSWER_WITHIN_MS`; the first frame after opening
+ *   gets twice as long
  */
 
 /**
  * One logical socket that stays connected: reopens after a drop with a growing wait, at once for
  * a slow-consumer close, never after a close that forbids it. The wait resets once the server
- * sends a frame again. Frames are parsed JSON; sending is possible only while open.
+ * sends a frame again. Frames are parsed JSON; sending is possible only while open. With a
+ * `probe`, a connection that stops answering counts as dropped.
  */
 export class ReconnectingSocket {
   /** @param {ReconnectingSocketOptions} options */
@@ -259,6 +292,12 @@ export class ReconnectingSocket {
     this.everOpened = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
+    /** Whether the current socket has opened. */
+    this.opened = false;
+    /** Sends the probe when the server has been quiet (with a `probe` only). @type {ReturnType<typeof setTimeout> | undefined} */
+    this.quietTimer = undefined;
+    /** Gives up on a connection whose answer is overdue. @type {ReturnType<typeof setTimeout> | undefined} */
+    this.answerTimer = undefined;
   }
 
   /** Opens the socket (and keeps it open until `stop`). */
@@ -288,6 +327,28 @@ export class ReconnectingSocket {
     this.open();
   }
 
+  /**
+   * The connection is known to be lost (the device went offline): it is dropped now and
+   * reopened as after any drop, `onDown` first. Nothing to do while waiting for a retry.
+   */
+  interrupt() {
+    if (this.stopped || !this.ws) return;
+    const opened = this.opened;
+    this.drop();
+    this.closed(CloseCode.ABNORMAL, opened);
+  }
+
+  /**
+   * Asks the server for an answer now (with a `probe` only): none within `answerWithinMs`
+   * counts as a drop. For when the connection may have died unnoticed (the network came back,
+   * the computer woke up).
+   */
+  probe() {
+    if (!this.options.probe || !this.isOpen) return;
+    this.send(this.options.probe);
+    this.expectAnswer(this.answerWithin());
+  }
+
   /** Whether the socket is open, so that `send` would send. */
   get isOpen() {
     return this.ws != null && this.ws.readyState === OPEN;
@@ -300,7 +361,46 @@ export class ReconnectingSocket {
   send(frame) {
     if (!this.ws || this.ws.readyState !== OPEN) return false;
     this.ws.send(JSON.stringify(frame));
+    if (this.options.probe && expectsAnswer(frame)) this.expectAnswer(this.answerWithin());
     return true;
+  }
+
+  /** @private */
+  answerWithin() {
+    return this.options.answerWithinMs ?? ANSWER_WITHIN_MS;
+  }
+
+  /**
+   * Starts waiting for any frame, unless already waiting.
+   * @private
+   * @param {number} ms
+   */
+  expectAnswer(ms) {
+    if (this.answerTimer !== undefined) return;
+    this.answerTimer = setTimeout(() => {
+      this.answerTimer = undefined;
+      this.interrupt();
+    }, ms);
+  }
+
+  /**
+   * The server spoke: the connection is alive; probe again after the next quiet spell.
+   * @private
+   */
+  heard() {
+    if (!this.options.probe) return;
+    clearTimeout(this.answerTimer);
+    this.answerTimer = undefined;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => this.probe(), this.options.probeAfterMs ?? PROBE_AFTER_MS);
+  }
+
+  /** @private */
+  clearTimers() {
+    clearTimeout(this.answerTimer);
+    clearTimeout(this.quietTimer);
+    this.answerTimer = undefined;
+    this.quietTimer = undefined;
   }
 
   /**
@@ -308,6 +408,7 @@ export class ReconnectingSocket {
    * @private
    */
   drop() {
+    this.clearTimers();
     const ws = this.ws;
     if (!ws) return;
     this.ws = null;
@@ -322,11 +423,13 @@ export class ReconnectingSocket {
     if (!Ctor) throw new Error('messenger-client: no WebSocket here; pass one as the WebSocket option');
     const ws = new Ctor(this.options.url());
     this.ws = ws;
-    let opened = false;
+    this.opened = false;
     let heard = false;
+    // The server speaks first on both sockets (`history`, `ready`): silence means a dead connection.
+    if (this.options.probe) this.expectAnswer(2 * this.answerWithin());
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      opened = true;
+      this.opened = true;
       this.everOpened = true;
       this.options.onOpen?.();
     };
@@ -338,13 +441,15 @@ export class ReconnectingSocket {
         heard = true;
         this.attempt = 0;
       }
+      this.heard();
       this.options.onFrame(frame);
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.clearTimers();
       if (this.stopped) return;
-      this.closed(e.code, opened);
+      this.closed(e.code, this.opened);
     };
   }
 
@@ -429,6 +534,9 @@ export class ReconnectingSocket {
  * @property {(info: DownInfo) => void} [onDown]
  * @property {(code: number) => void} [onStop]
  * @property {() => Promise<boolean>} [check]
+ * @property {ClientFrame} [probe]
+ * @property {number} [probeAfterMs]
+ * @property {number} [answerWithinMs]
  */
 
 /** The HTTP API and the sockets of one server, for one signed-in user (or none yet). */

@@ -24,6 +24,9 @@ import { MessengerClient } from './messenger-client.js';
  * @property {void} names a user's name became known
  * @property {void} presence who has the open chat open
  * @property {boolean} feed whether the `/events` socket is up
+ * @property {boolean} network whether the device has a network (the browser's online/offline)
+ * @property {number} receipts someone's read marker moved in this chat
+ * @property {number} timeline a line was added to this chat's conversation (a rename, someone added…)
  * @property {{chatId: number, how: DropHow, chat: Chat | undefined}} dropped a chat is gone for us
  * @property {AuthResult} signedIn
  * @property {void} sessionEnded the token was revoked or expired
@@ -56,7 +59,7 @@ export function notify(topic, detail) {
 // ---------------------------------------------------------------------------------------------
 // Local storage (JSON); in private mode the session just won't survive a reload
 
-const store = {
+export const store = {
   /** @param {string} key @returns {unknown} */
   get(key) {
     try {
@@ -153,6 +156,8 @@ export const state = {
   chatsLoaded: false,
   /** chat_id → unsent composer text. @type {Map<number, string>} */
   drafts: new Map(),
+  /** Chats we are leaving or deleting ourselves: their going away is no news. @type {Set<number>} */
+  leaving: new Set(),
 };
 
 /** Whether the user is looking at this chat right now (its messages count as read). @param {number} chatId */

@@ -1,10 +1,14 @@
 // @ts-check
-// Sign in and sign up: the two forms, with the server's validation errors under the right field.
+// Sign in and sign up: the two forms. Every field's problem shows at once, under its field: the
+// protocol's rules are checked here first, and whatever the server still refuses goes under the
+// field it names.
 
 import { ApiError, ErrorCode } from './messenger-client.js';
 import { $, $as } from './dom.js';
 import { capitalise, errorText } from './format.js';
 import { client, notify } from './state.js';
+import { signInProblems, signUpProblems } from './validation.js';
+/** @import {FieldErrors} from './validation.js' */
 
 const authEl = $('#auth');
 const signinForm = $as('#signin-form', HTMLFormElement);
@@ -63,6 +67,12 @@ function setFieldError(form, name, text) {
   input.setAttribute('aria-invalid', 'true');
 }
 
+/** Focuses the first field marked invalid (in the form's order). @param {HTMLFormElement} form */
+function focusFirstInvalid(form) {
+  const invalid = form.querySelector('[aria-invalid="true"]');
+  if (invalid instanceof HTMLElement) invalid.focus();
+}
+
 /**
  * Puts a server error next to the field it is about.
  * @param {HTMLFormElement} form
@@ -86,11 +96,16 @@ function showAuthError(form, e) {
       $('.form-error', form).textContent = 'Wrong phone number or password.';
       field(form, 'password')?.setAttribute('aria-invalid', 'true');
       break;
+    case ErrorCode.ACCOUNT_DISABLED:
+      $('.form-error', form).textContent = 'This account has been disabled.';
+      break;
+    case ErrorCode.RATE_LIMITED:
+      $('.form-error', form).textContent = 'Too many attempts. Please wait a little and try again.';
+      break;
     default:
       $('.form-error', form).textContent = errorText(e);
   }
-  const invalid = form.querySelector('[aria-invalid="true"]');
-  if (invalid instanceof HTMLElement) invalid.focus();
+  focusFirstInvalid(form);
 }
 
 /**
@@ -100,16 +115,22 @@ function showAuthError(form, e) {
 async function submitAuth(form, mode) {
   clearFormErrors(form);
   const value = (/** @type {string} */ name) => field(form, name)?.value ?? '';
+  const phone = value('phone').trim();
+  const username = value('username').trim();
+  const password = value('password');
+  /** @type {FieldErrors} */
+  const problems = mode === 'signup' ? signUpProblems({ phone, username, password }) : signInProblems({ phone, password });
+  const names = /** @type {(keyof FieldErrors)[]} */ (Object.keys(problems));
+  if (names.length) {
+    for (const name of names) setFieldError(form, name, problems[name] ?? '');
+    focusFirstInvalid(form);
+    return;
+  }
   const button = $as('button[type="submit"]', HTMLButtonElement, form);
   button.disabled = true;
   form.setAttribute('aria-busy', 'true');
   try {
-    const phone = value('phone').trim();
-    const password = value('password');
-    const res =
-      mode === 'signup'
-        ? await client.register({ phone, username: value('username').trim(), password })
-        : await client.login({ phone, password });
+    const res = mode === 'signup' ? await client.register({ phone, username, password }) : await client.login({ phone, password });
     form.reset();
     notify('signedIn', res);
   } catch (e) {

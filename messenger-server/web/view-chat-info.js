@@ -5,6 +5,8 @@ import { $, $as, confirmDialog, h, paintAvatar, toast } from './dom.js';
 import { errorText } from './format.js';
 import { dropChat, upsertChat } from './feed.js';
 import { client, listen, meId, nameOf, state } from './state.js';
+import { expectOwnChange, takeOwn } from './timeline.js';
+import { showNotice } from './view-chat-list.js';
 import { SEARCH_DELAY_MS, personRow, searchUsers } from './view-people.js';
 /** @import {Chat} from './messenger-client.js' */
 
@@ -87,12 +89,23 @@ function renderMembers() {
 async function removeMember(chat, userId) {
   const ok = await confirmDialog({ title: `Remove ${nameOf(userId)}?`, text: `They will leave “${chat.name}”.`, ok: 'Remove' });
   if (!ok) return;
+  // Where focus goes once the row is gone: the next member's Remove button, else the list's title.
+  const rows = [...$('#member-list').querySelectorAll('[data-testid="member"]')];
+  const at = rows.findIndex((li) => li instanceof HTMLElement && li.dataset.userId === String(userId));
+  const nextId = [...rows.slice(at + 1), ...rows.slice(0, Math.max(at, 0)).reverse()]
+    .map((li) => (li instanceof HTMLElement ? li.dataset.userId : ''))
+    .find((id) => id && id !== String(meId()));
+  expectOwnChange(chat.chat_id, 'removed', userId);
   try {
     await client.removeParticipant(chat.chat_id, userId);
     const c = state.chats.get(chat.chat_id);
     if (c) upsertChat({ ...c, participants: c.participants.filter((id) => id !== userId) });
     toast(`${nameOf(userId)} was removed.`);
+    const next = nextId && $('#member-list').querySelector(`[data-user-id="${nextId}"] [data-testid="remove-member"]`);
+    if (next instanceof HTMLElement) next.focus();
+    else $('#members-title').focus();
   } catch (e) {
+    takeOwn(chat.chat_id, 'removed', userId);
     toast(errorText(e), 'error');
   }
 }
@@ -112,12 +125,14 @@ renameForm.addEventListener('submit', async (e) => {
     renameInput.setAttribute('aria-invalid', 'true');
     return;
   }
+  expectOwnChange(chat.chat_id, 'renamed', name);
   try {
     const updated = await client.renameChat(chat.chat_id, name);
     delete renameInput.dataset.dirty;
     upsertChat(updated);
     toast('Group renamed.');
   } catch (ex) {
+    takeOwn(chat.chat_id, 'renamed', name);
     $('#rename-error').textContent = errorText(ex);
     renameInput.setAttribute('aria-invalid', 'true');
   }
@@ -156,12 +171,14 @@ async function renderAddResults() {
         );
         btn.addEventListener('click', async () => {
           btn.disabled = true;
+          expectOwnChange(chat.chat_id, 'added', u.user_id);
           try {
             const updated = await client.addParticipant(chat.chat_id, u.user_id);
             upsertChat(updated);
             btn.textContent = 'Member';
             toast(`${u.username} was added.`);
           } catch (e) {
+            takeOwn(chat.chat_id, 'added', u.user_id);
             btn.disabled = false;
             toast(errorText(e), 'error');
           }
@@ -180,15 +197,29 @@ $('#leave-chat').addEventListener('click', async () => {
   if (!chat || me == null) return;
   const ok = await confirmDialog({ title: `Leave “${chat.name}”?`, text: 'You will no longer receive its messages.', ok: 'Leave' });
   if (!ok) return;
+  await goAway(chat, () => client.removeParticipant(chat.chat_id, me), `You left “${chat.name}”.`);
+});
+
+/**
+ * Leaves or deletes a chat: the chat socket's close and the feed's ChatDeleted that follow are
+ * our own doing, so the one notice is ours.
+ * @param {Chat} chat
+ * @param {() => Promise<unknown>} request
+ * @param {string} notice
+ */
+async function goAway(chat, request, notice) {
+  state.leaving.add(chat.chat_id);
   try {
-    await client.removeParticipant(chat.chat_id, me);
+    await request();
     dropChat(chat.chat_id, 'quiet');
-    toast(`You left “${chat.name}”.`);
     location.hash = '#/';
+    showNotice(notice);
   } catch (e) {
     toast(errorText(e), 'error');
+  } finally {
+    state.leaving.delete(chat.chat_id);
   }
-});
+}
 $('#delete-chat').addEventListener('click', async () => {
   const chat = shownChat();
   if (!chat) return;
@@ -197,14 +228,8 @@ $('#delete-chat').addEventListener('click', async () => {
     text: 'All its messages will be deleted for everyone. This cannot be undone.',
   });
   if (!ok) return;
-  try {
-    await client.deleteChat(chat.chat_id);
-    dropChat(chat.chat_id, 'quiet');
-    toast('Chat deleted.');
-    location.hash = '#/';
-  } catch (e) {
-    toast(errorText(e), 'error');
-  }
+  const what = chat.kind === 'group' ? `The group “${chat.name}” was deleted.` : `Your chat with ${chat.name} was deleted.`;
+  await goAway(chat, () => client.deleteChat(chat.chat_id), what);
 });
 
 listen('chat', (chatId) => {

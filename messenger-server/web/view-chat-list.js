@@ -1,7 +1,7 @@
 // @ts-check
 // The sidebar: who is signed in, the chat list with previews and unread counts, the feed's banner.
 
-import { $, h, paintAvatar, setIcon } from './dom.js';
+import { $, h, icon, paintAvatar, setIcon } from './dom.js';
 import { listTime } from './format.js';
 import { currentSession, listen, meId, nameOf, state } from './state.js';
 /** @import {Chat} from './messenger-client.js' */
@@ -116,10 +116,36 @@ export function focusChat(chatId) {
   return true;
 }
 
+/** Focuses where the list's next action is: its first chat, else the way to find people. */
+export function focusList() {
+  const first = ul.querySelector('a');
+  if (first) first.focus();
+  else if (state.chatsLoaded) $('#chat-list-empty a').focus();
+  else $('#app-title').focus();
+}
+
+/**
+ * One notice above the list (a chat we left, or that went away): it stays until dismissed or a
+ * chat is opened. Its region is always there, so that screen readers announce what appears in it.
+ * @param {string} text
+ */
+export function showNotice(text) {
+  const close = h('button', { type: 'button', class: 'icon-btn small', 'aria-label': 'Dismiss', onclick: () => clearNotice(true) }, icon('close'));
+  $('#list-notice').replaceChildren(h('div', { class: 'list-notice', 'data-testid': 'notice' }, h('span', {}, text), close));
+}
+
+/** @param {boolean} [focus] put focus back on the list (the notice had it) */
+export function clearNotice(focus = false) {
+  $('#list-notice').replaceChildren();
+  if (focus) focusList();
+}
+
 /** Signing out: empties the list. */
 export function clearChatList() {
   for (const row of rows.values()) row.li.remove();
   rows.clear();
+  feedUp = true;
+  renderFeedBanner();
 }
 
 /** The signed-in user, top left. */
@@ -134,11 +160,18 @@ export function renderMe() {
 listen('chats', renderChatList);
 listen('chat', renderChatList);
 listen('names', renderChatList);
-listen('feed', (up) => {
+let feedUp = true;
+/** The list may be out of date while the feed is down, or the device has no network. */
+function renderFeedBanner() {
   const banner = $('#feed-banner');
-  if (!up) banner.textContent = 'Offline. Reconnecting…';
-  banner.hidden = up;
+  banner.hidden = feedUp && navigator.onLine;
+  banner.textContent = navigator.onLine ? 'Offline. Reconnecting…' : 'No network. Waiting for it to come back…';
+}
+listen('feed', (up) => {
+  feedUp = up;
+  renderFeedBanner();
 });
+listen('network', renderFeedBanner);
 
 setIcon($('#sign-out'), 'signout');
 setIcon($('#new-chat'), 'compose');

@@ -1,12 +1,18 @@
 // @ts-check
-// The open conversation on screen: its header, the message list with its scrolling, the banner.
+// The open conversation on screen: its header, the message list (day separators, the "new
+// messages" divider, lines for what happened to the chat, read receipts), scrolling, the banner.
 
 import { Conversation } from './conversation.js';
-import { $, $as, confirmDialog, h, hashOf, icon, paintAvatar, setIcon, toast } from './dom.js';
-import { dayLabel, fullFmt, startOfDay, timeFmt } from './format.js';
-import { cancelEdit, closeComposer, editingId, focusComposer, openComposer, startEdit } from './view-composer.js';
+import { $, $as, confirmDialog, h, hashOf, paintAvatar, setIcon, toast } from './dom.js';
+import { dayLabel, startOfDay } from './format.js';
+import { buildRow, fillRow, receiptOf, seenByText } from './message-row.js';
+import { RovingList } from './roving.js';
 import { listen, meId, nameOf, state } from './state.js';
+import { eventText, eventsOf } from './timeline.js';
+import { cancelEdit, closeComposer, editingId, focusComposer, openComposer, startEdit } from './view-composer.js';
 /** @import {ConversationView, Item} from './conversation.js' */
+/** @import {Row} from './message-row.js' */
+/** @import {ChatEvent} from './timeline.js' */
 
 /** Within this many pixels of the bottom, new messages keep the view scrolled down. */
 const NEAR_BOTTOM_PX = 120;
@@ -20,9 +26,10 @@ const loadOlderBtn = $as('#load-older', HTMLButtonElement);
 const jumpBtn = $('#jump-bottom');
 
 /**
- * One message's element and its parts.
- * @typedef {{el: HTMLElement, author: HTMLElement, text: HTMLElement, edited: HTMLElement,
- *   time: HTMLTimeElement, state: HTMLElement, failed: HTMLElement, version: number}} Row
+ * What the list shows, in order.
+ * @typedef {{kind: 'msg', it: Item, at: number}
+ *   | {kind: 'line', key: string, ev: ChatEvent, at: number}
+ *   | {kind: 'divider', at: number}} Entry
  */
 
 /** @implements {ConversationView} */
@@ -34,6 +41,13 @@ class MessagesView {
     this.rows = new Map();
     /** Start of a day → its separator. @type {Map<number, HTMLElement>} */
     this.seps = new Map();
+    /** A chat line's key → its element. @type {Map<string, HTMLElement>} */
+    this.lines = new Map();
+    this.divider = h('div', { class: 'unread-sep', 'data-testid': 'unread-divider', role: 'separator', 'aria-label': 'New messages' }, h('span', {}, 'New messages'));
+    /** The first unread message when the chat opened: the divider goes above it (null: none). @type {number | null | undefined} */
+    this.firstUnread = undefined;
+    /** Whether the newest message was in view at the last look: a resize keeps it there. */
+    this.pinned = true;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.countdown = undefined;
   }
@@ -41,6 +55,7 @@ class MessagesView {
   open() {
     const chatId = this.conv.chatId;
     clearMessages();
+    roving.reset();
     messagesEl.classList.add('loading');
     messagesEl.setAttribute('aria-busy', 'true');
     loadOlderBtn.hidden = true;
@@ -67,17 +82,21 @@ class MessagesView {
 
   render() {
     const conv = this.conv;
+    // A message drawn taller (an edit, a receipt line) must not push the newest one out of view.
+    const stick = conv.loaded && this.nearBottom();
     /** @type {Item[]} */
     const ordered = [...conv.items.values()].sort((a, b) => (a.msg.message_id ?? 0) - (b.msg.message_id ?? 0));
     for (const op of conv.outbox.values()) if (op.kind === 'create') ordered.push(op.item);
+    const me = meId();
     const seen = new Set();
     for (const it of ordered) {
       let row = this.rows.get(it.key);
+      const mine = it.msg.author_id === me;
       if (!row) {
-        row = this.build(it);
+        row = buildRow(it, mine, rowActions(this));
         this.rows.set(it.key, row);
       }
-      if (row.version !== it.version) this.fill(row, it);
+      fillRow(row, it, mine ? receiptOf(it, conv.chat, conv.live) : null);
       seen.add(it.key);
     }
     for (const [key, row] of this.rows) {
@@ -86,7 +105,10 @@ class MessagesView {
         this.rows.delete(key);
       }
     }
-    this.layout(ordered);
+    this.layout(this.entries(ordered));
+    this.seenBy(ordered);
+    roving.sync();
+    if (stick) messagesEl.scrollTop = messagesEl.scrollHeight;
     const editing = editingId();
     if (editing != null && !conv.items.has(editing)) cancelEdit(true);
   }
@@ -98,6 +120,7 @@ class MessagesView {
     messagesEl.removeAttribute('aria-busy');
     this.render();
     if (stick) this.scrollToBottom();
+    if (!reconnect) this.showDivider();
   }
 
   older() {
@@ -124,6 +147,7 @@ class MessagesView {
 
   offline() {
     this.showBanner(true);
+    this.render(); // our pending messages now wait for the connection
     clearInterval(this.countdown);
     this.countdown = setInterval(() => this.renderBannerText(), 500);
   }
@@ -131,6 +155,8 @@ class MessagesView {
   live() {
     clearInterval(this.countdown);
     this.showBanner(false);
+    this.render();
+    this.header();
     this.fillViewport();
   }
 
@@ -163,15 +189,18 @@ class MessagesView {
     }
     typing.hidden = typers.length === 0;
     presence.hidden = typers.length > 0;
+    presence.classList.remove('online');
     if (!chat) {
       presence.textContent = '';
       return;
     }
-    if (chat.kind === 'group') {
+    if (!conv.live && conv.loaded) {
+      // Who is here is unknown while we are not connected ourselves.
+      presence.textContent = navigator.onLine ? 'connecting…' : 'waiting for network…';
+    } else if (chat.kind === 'group') {
       const n = chat.participants.length;
       const on = conv.online.filter((id) => chat.participants.includes(id)).length;
       presence.textContent = `${n} member${n === 1 ? '' : 's'}${on ? `, ${on} online` : ''}`;
-      presence.classList.remove('online');
     } else {
       const me = meId();
       const other = chat.participants.find((id) => id !== me);
@@ -181,108 +210,68 @@ class MessagesView {
     }
   }
 
-  // -- drawing messages --
-
-  /** @param {Item} it */
-  build(it) {
-    const mine = it.msg.author_id === meId();
-    const el = h('div', {
-      class: `msg ${mine ? 'mine' : 'theirs'}`,
-      'data-testid': 'message',
-      'data-author-id': it.msg.author_id,
-    });
-    /** @type {Row} */
-    const row = {
-      el,
-      author: h('div', { class: 'msg-author', 'data-testid': 'message-author' }),
-      text: h('div', { class: 'msg-text', 'data-testid': 'message-text', dir: 'auto' }),
-      edited: h('span', { class: 'msg-edited', 'data-testid': 'edited' }, 'edited'),
-      time: h('time', { class: 'msg-time' }),
-      state: h('span', { class: 'msg-state', 'data-testid': 'message-state', role: 'img' }),
-      failed: h('div', { class: 'msg-failed', 'data-testid': 'message-failed' }),
-      version: -1,
-    };
-    const meta = h('span', { class: 'msg-meta' }, row.edited, row.time, mine ? row.state : null);
-    el.append(h('div', { class: 'bubble' }, row.author, row.text, meta));
-    if (mine) {
-      // The id is read when clicked: a pending message gets one later.
-      const id = () => Number(el.dataset.messageId);
-      el.append(
-        h(
-          'div',
-          { class: 'msg-actions' },
-          h('button', {
-            type: 'button',
-            class: 'icon-btn small',
-            'aria-label': 'Edit message',
-            title: 'Edit',
-            'data-testid': 'edit-message',
-            onclick: () => startEdit(id()),
-          }, icon('edit')),
-          h('button', {
-            type: 'button',
-            class: 'icon-btn small',
-            'aria-label': 'Delete message',
-            title: 'Delete',
-            'data-testid': 'delete-message',
-            onclick: () => this.confirmDelete(id()),
-          }, icon('trash')),
-        ),
-        row.failed,
-      );
-    }
-    return row;
-  }
+  // -- what the list holds --
 
   /**
-   * @param {Row} row
-   * @param {Item} it
-   */
-  fill(row, it) {
-    const { el } = row;
-    const msg = it.msg;
-    row.version = it.version;
-    if (el.dataset.state !== it.state) el.dataset.state = it.state;
-    if (msg.message_id != null) el.dataset.messageId = String(msg.message_id);
-    el.classList.toggle('updating', it.updating);
-    el.classList.toggle('deleting', it.deleting);
-    if (row.text.textContent !== msg.text) row.text.textContent = msg.text;
-    el.classList.toggle('emoji-only', /^\p{Extended_Pictographic}{1,3}$/u.test(msg.text.replace(/\s|\u200d|\ufe0f/g, '')));
-    row.edited.hidden = !msg.edited_at;
-    if (msg.edited_at) row.edited.title = `Edited ${fullFmt.format(new Date(msg.edited_at))}`;
-    const d = new Date(msg.created_at);
-    row.time.textContent = timeFmt.format(d);
-    row.time.setAttribute('datetime', msg.created_at);
-    row.time.title = fullFmt.format(d);
-    if (!el.classList.contains('mine')) return;
-    const s = it.state;
-    const label = s === 'pending' ? 'Sending' : s === 'failed' ? 'Not sent' : 'Sent';
-    setIcon(row.state, s === 'pending' ? 'clock' : s === 'failed' ? 'alert' : 'check');
-    row.state.setAttribute('aria-label', label);
-    row.state.title = label;
-    row.failed.hidden = s !== 'failed';
-    if (s === 'failed') {
-      row.failed.replaceChildren(
-        h('span', {}, it.error || 'Not sent.'),
-        h('button', { type: 'button', class: 'link', 'data-testid': 'retry-message', onclick: () => this.conv.retry(it.key) }, 'Retry'),
-        h('button', {
-          type: 'button',
-          class: 'link',
-          'data-testid': 'discard-message',
-          onclick: () => {
-            this.conv.discard(it.key);
-            focusComposer();
-          },
-        }, 'Discard'),
-      );
-    }
-  }
-
-  /**
-   * Puts elements in message-id order (pending ones last), with day separators and grouping.
+   * In a group, our newest message someone has read says who, under it.
    * @param {Item[]} ordered
    */
-  layout(ordered) {
+  seenBy(ordered) {
+    const chat = this.conv.chat;
+    const me = meId();
+    let shown = false;
+    for (let i = ordered.length - 1; i >= 0; i--) {
+      const it = ordered[i];
+      const row = this.rows.get(it.key);
+      if (!row || it.msg.author_id !== me) continue;
+      /** @type {string} */
+      const text = chat?.kind === 'group' && !shown ? seenByText(it, chat) : '';
+      row.seen.hidden = !text;
+      row.seen.textContent = text;
+      shown ||= !!text;
+    }
+  }
+
+  /**
+   * Messages, the chat's lines and the divider, in order: a line goes after the newest message
+   * of its moment; lines from before the oldest message held wait until older ones are loaded.
+   * @param {Item[]} ordered saved messages by id, then pending ones
+   * @returns {Entry[]}
+   */
+  entries(ordered) {
+    const conv = this.conv;
+    const chatId = conv.chatId;
+    const me = meId();
+    if (this.firstUnread === undefined && conv.loaded && conv.readAtOpen !== undefined) {
+      const read = conv.readAtOpen;
+      const first = ordered.find((it) => it.state === 'saved' && it.msg.author_id !== me && (it.msg.message_id ?? 0) > read);
+      this.firstUnread = first?.msg.message_id ?? null;
+    }
+    const oldest = ordered.find((it) => it.msg.message_id != null)?.msg.message_id ?? Infinity;
+    const lines = eventsOf(chatId)
+      .map((ev, i) => ({ kind: /** @type {const} */ ('line'), key: `${ev.at}:${i}`, ev, at: Date.parse(ev.at) }))
+      .filter((l) => !conv.hasMore || l.ev.after >= oldest)
+      .sort((a, b) => a.ev.after - b.ev.after || a.at - b.at);
+    /** @type {Entry[]} */
+    const out = [];
+    let li = 0;
+    for (const it of ordered) {
+      const id = it.msg.message_id;
+      while (id != null && li < lines.length && lines[li].ev.after < id) out.push(lines[li++]);
+      if (id == null) while (li < lines.length) out.push(lines[li++]);
+      const at = Date.parse(it.msg.created_at);
+      if (id != null && id === this.firstUnread) out.push({ kind: 'divider', at });
+      out.push({ kind: 'msg', it, at });
+    }
+    while (li < lines.length) out.push(lines[li++]);
+    return out;
+  }
+
+  /**
+   * Puts the elements in order, with day separators and messages grouped by author.
+   * @param {Entry[]} entries
+   */
+  layout(entries) {
     const group = this.conv.chat?.kind === 'group';
     const me = meId();
     /** @type {Element} */
@@ -293,46 +282,69 @@ class MessagesView {
       cursor = el;
     };
     const usedSeps = new Set();
-    /** @type {Item | null} */
+    const usedLines = new Set();
+    let hasDivider = false;
+    /** @type {Entry | null} */
     let prev = null;
-    for (let i = 0; i < ordered.length; i++) {
-      const it = ordered[i];
-      const row = /** @type {Row} */ (this.rows.get(it.key));
-      const at = Date.parse(it.msg.created_at);
-      const d = new Date(at);
-      const day = startOfDay(d);
-      const newDay = !prev || startOfDay(new Date(prev.msg.created_at)) !== day;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const day = startOfDay(new Date(e.at));
+      const newDay = !prev || startOfDay(new Date(prev.at)) !== day;
       if (newDay) {
         let sep = this.seps.get(day);
         if (!sep) {
           sep = h('div', { class: 'day-sep', role: 'separator' }, h('span', {}));
           this.seps.set(day, sep);
         }
-        /** @type {HTMLElement} */ (sep.firstChild).textContent = dayLabel(d);
+        /** @type {HTMLElement} */ (sep.firstChild).textContent = dayLabel(new Date(e.at));
         usedSeps.add(day);
         place(sep);
       }
-      const cont = !newDay && prev != null && prev.msg.author_id === it.msg.author_id && at - Date.parse(prev.msg.created_at) < GROUP_MS;
-      const next = ordered[i + 1];
-      const nextAt = next ? Date.parse(next.msg.created_at) : 0;
-      const lastOfGroup =
-        !next || next.msg.author_id !== it.msg.author_id || startOfDay(new Date(nextAt)) !== day || nextAt - at >= GROUP_MS;
-      row.el.classList.toggle('cont', cont);
-      row.el.classList.toggle('tail', lastOfGroup);
-      const showAuthor = group && !cont && it.msg.author_id !== me;
-      row.author.hidden = !showAuthor;
-      if (showAuthor) {
-        const name = nameOf(it.msg.author_id);
-        row.author.textContent = name;
-        row.author.className = `msg-author c${hashOf(name) % 8}`;
+      if (e.kind === 'divider') {
+        hasDivider = true;
+        place(this.divider);
+      } else if (e.kind === 'line') {
+        let el = this.lines.get(e.key);
+        if (!el) {
+          el = h('div', { class: 'chat-line', 'data-testid': 'chat-line' }, h('span', {}));
+          this.lines.set(e.key, el);
+        }
+        // Names may have become known since.
+        /** @type {HTMLElement} */ (el.firstChild).textContent = eventText(e.ev);
+        usedLines.add(e.key);
+        place(el);
+      } else {
+        const it = e.it;
+        const row = /** @type {Row} */ (this.rows.get(it.key));
+        const before = prev?.kind === 'msg' && !newDay ? prev.it : null;
+        const next = entries[i + 1];
+        const after = next?.kind === 'msg' && startOfDay(new Date(next.at)) === day ? next.it : null;
+        const cont = before != null && before.msg.author_id === it.msg.author_id && e.at - Date.parse(before.msg.created_at) < GROUP_MS;
+        const lastOfGroup = !after || after.msg.author_id !== it.msg.author_id || Date.parse(after.msg.created_at) - e.at >= GROUP_MS;
+        row.el.classList.toggle('cont', cont);
+        row.el.classList.toggle('tail', lastOfGroup);
+        const showAuthor = group && !cont && it.msg.author_id !== me;
+        row.author.hidden = !showAuthor;
+        if (showAuthor) {
+          const name = nameOf(it.msg.author_id);
+          row.author.textContent = name;
+          row.author.className = `msg-author c${hashOf(name) % 8}`;
+        }
+        place(row.el);
       }
-      place(row.el);
-      prev = it;
+      prev = e;
     }
+    if (!hasDivider) this.divider.remove();
     for (const [day, sep] of this.seps) {
       if (!usedSeps.has(day)) {
         sep.remove();
         this.seps.delete(day);
+      }
+    }
+    for (const [key, el] of this.lines) {
+      if (!usedLines.has(key)) {
+        el.remove();
+        this.lines.delete(key);
       }
     }
     this.renderLoadOlder();
@@ -371,6 +383,17 @@ class MessagesView {
   scrollToBottom() {
     messagesEl.scrollTop = messagesEl.scrollHeight;
     jumpBtn.hidden = true;
+    this.pinned = true;
+  }
+
+  /** Opening a chat with unread messages: the first of them shows at the top if they do not all fit. */
+  showDivider() {
+    if (!this.divider.isConnected) return;
+    const gap = this.divider.getBoundingClientRect().top - messagesEl.getBoundingClientRect().top;
+    if (gap >= 0) return;
+    messagesEl.scrollTop += gap - 8;
+    this.pinned = this.nearBottom();
+    jumpBtn.hidden = this.pinned;
   }
 
   /** @param {boolean} on */
@@ -381,10 +404,30 @@ class MessagesView {
   }
 
   renderBannerText() {
+    const retry = $('#conv-retry');
+    if (!navigator.onLine) {
+      $('#conv-banner-text').textContent = 'No network. Messages will be sent when it is back.';
+      retry.hidden = true;
+      return;
+    }
+    retry.hidden = false;
     const retryAt = this.conv.socket.retryAt;
     const left = retryAt ? Math.ceil((retryAt - Date.now()) / 1000) : 0;
     $('#conv-banner-text').textContent = left > 1 ? `Offline. Reconnecting in ${left} s…` : 'Offline. Reconnecting…';
   }
+}
+
+/** What a message's buttons and keys do in `view`. @param {MessagesView} view */
+function rowActions(view) {
+  return {
+    edit: startEdit,
+    remove: (/** @type {number} */ id) => view.confirmDelete(id),
+    retry: (/** @type {string} */ key) => view.conv.retry(key),
+    discard: (/** @type {string} */ key) => {
+      view.conv.discard(key);
+      focusComposer();
+    },
+  };
 }
 
 function clearMessages() {
@@ -393,6 +436,25 @@ function clearMessages() {
 
 /** @type {MessagesView | null} */
 let view = null;
+
+/** Our saved message behind a list element, if it is one. @param {HTMLElement} el */
+function ownMessageId(el) {
+  const id = Number(el.dataset.messageId);
+  return el.classList.contains('mine') && el.dataset.state === 'saved' && view?.conv.items.has(id) ? id : null;
+}
+
+const roving = new RovingList(messagesEl, {
+  activate: (el) => {
+    const id = ownMessageId(el);
+    if (id != null) startEdit(id);
+  },
+  remove: (el) => {
+    const id = ownMessageId(el);
+    if (id != null) view?.confirmDelete(id);
+  },
+  top: () => view?.conv.loadMore(),
+  leave: focusComposer,
+});
 
 /** Shows a chat (the one open is closed first). @param {number} chatId */
 export function openConversation(chatId) {
@@ -409,24 +471,42 @@ export function closeConversation() {
   state.conv = null;
 }
 
-// The chat's name, kind or members changed, or a name became known: the header and the
-// authors shown depend on them.
+// The chat's name, kind or members changed, or a name became known: the header, the authors
+// and the receipts shown depend on them. A chat known only now also lets us mark it read.
 listen('chat', (chatId) => {
   if (!view || (chatId != null && chatId !== view.conv.chatId)) return;
   view.header();
   if (view.conv.loaded) view.render();
+  view.conv.markRead();
 });
 listen('names', () => {
   if (!view) return;
   view.header();
   if (view.conv.loaded) view.render();
 });
+/** @param {number} chatId */
+const redraw = (chatId) => {
+  if (view?.conv.loaded && view.conv.chatId === chatId) view.render();
+};
+listen('receipts', redraw);
+listen('timeline', redraw);
+listen('network', () => {
+  if (!view) return;
+  view.header();
+  if (!$('#conv-banner').hidden) view.renderBannerText();
+});
 
 messagesEl.addEventListener('scroll', () => {
   if (!view) return;
   if (messagesEl.scrollTop < 200) view.conv.loadMore();
-  if (view.nearBottom()) jumpBtn.hidden = true;
+  view.pinned = view.nearBottom();
+  if (view.pinned) jumpBtn.hidden = true;
 });
+// The list gets shorter when a banner or the edit bar appears, the composer grows, or the
+// window shrinks: the newest message stays in view if it was.
+new ResizeObserver(() => {
+  if (view?.pinned) view.scrollToBottom();
+}).observe(messagesEl);
 loadOlderBtn.addEventListener('click', () => view?.conv.loadMore());
 jumpBtn.addEventListener('click', () => {
   view?.scrollToBottom();

@@ -259,7 +259,7 @@ groupForm.addEventListener('submit', async (e) => {
   btn.disabled = true;
   try {
     const chat = await client.createGroup(name, [...people.selected.keys()]);
-    upsertChat(chat);
+    upsertChat(chat, true);
     people.selected.clear();
     groupName.value = '';
     renderGroupForm();

@@ -126,8 +126,8 @@ export async function launchBrowser() {
  * A person using the app: their own browser context (fresh storage), one page, and a record of
  * console errors and page errors (a CSP violation is a console error) that tests assert empty.
  */
-export async function openPerson(browser, baseUrl, { viewport = { width: 1280, height: 800 }, name = 'person' } = {}) {
-  const context = await browser.newContext({ viewport, baseURL: baseUrl });
+export async function openPerson(browser, baseUrl, { viewport = { width: 1280, height: 800 }, name = 'person', colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport, baseURL: baseUrl, colorScheme });
   context.setDefaultTimeout(WAIT);
   const page = await context.newPage();
   const problems = [];
@@ -177,6 +177,17 @@ export async function signUp(page, who) {
   await signup.getByLabel('Username').fill(who.username);
   await signup.getByLabel('Password').fill(who.password);
   await signup.getByTestId('signup-submit').click();
+  await page.getByTestId('app').waitFor();
+  await assertText(page.getByTestId('me-name'), who.username);
+}
+
+/** Signs in through the page; waits for the chat list. */
+export async function signIn(page, who) {
+  await page.goto('/');
+  const form = page.getByTestId('signin-form');
+  await form.getByLabel('Phone').fill(who.phone);
+  await form.getByLabel('Password').fill(who.password);
+  await form.getByTestId('signin-submit').click();
   await page.getByTestId('app').waitFor();
   await assertText(page.getByTestId('me-name'), who.username);
 }
@@ -282,6 +293,9 @@ export async function messageTexts(page) {
 export async function startProxy(targetPort) {
   const sockets = new Set();
   let up = true;
+  // Stalled: connections stay open but nothing gets through, in either direction (a network cut
+  // that sends no close, as when a router loses its uplink).
+  let stalled = false;
   const server = net.createServer((client) => {
     if (!up) {
       client.destroy();
@@ -300,8 +314,8 @@ export async function startProxy(targetPort) {
     upstream.on('error', drop);
     client.on('close', drop);
     upstream.on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (d) => stalled || upstream.write(d));
+    upstream.on('data', (d) => stalled || client.write(d));
   });
   await new Promise((res) => server.listen(0, '127.0.0.1', res));
   const port = server.address().port;
@@ -313,8 +327,18 @@ export async function startProxy(targetPort) {
       for (const s of sockets) s.destroy();
       sockets.clear();
     },
+    /** Lets nothing through, without closing anything, until restore(). */
+    stall() {
+      stalled = true;
+    },
+    /** Lets connections through again; stalled ones are closed (they would have timed out). */
     restore() {
       up = true;
+      if (stalled) {
+        stalled = false;
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+      }
     },
     async close() {
       up = false;

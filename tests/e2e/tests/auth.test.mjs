@@ -89,6 +89,64 @@ scenario('validation errors appear next to the right field', async ({ server, pe
   await assertText(page.getByTestId('me-name'), taken.username);
 });
 
+scenario('sign-up shows every field’s problem at once, before asking the server', async ({ server, person }) => {
+  const taken = await apiRegister(server.url, newIdentity('taken'));
+  const { page } = await person('visitor');
+  const registers = [];
+  page.on('request', (r) => r.url().endsWith('/register') && registers.push(r.url()));
+  await page.goto('/');
+  await page.getByTestId('to-signup').click();
+  const form = page.getByTestId('signup-form');
+  const phone = form.getByLabel('Phone');
+  const username = form.getByLabel('Username');
+  const password = form.getByLabel('Password');
+  const submit = form.getByTestId('signup-submit');
+
+  // Three bad fields, one submit: three errors, the first bad field focused, nothing sent.
+  await phone.fill('12345');
+  await username.fill('no spaces allowed');
+  await password.fill('short');
+  await submit.click();
+  await assertText(form.getByTestId('phone-error'), 'country code');
+  let errors = await fieldErrors(form);
+  assert.match(errors.username, /3-32/);
+  assert.match(errors.password, /8-128/);
+  assert.equal(errors.form, '');
+  for (const input of [phone, username, password]) assert.equal(await input.getAttribute('aria-invalid'), 'true');
+  assert.ok(await phone.evaluate((el) => el === document.activeElement), 'the first invalid field gets the focus');
+  assert.deepEqual(registers, []);
+
+  // Fixing one leaves the other two said; an empty form says what each field needs.
+  await phone.fill(taken.phone);
+  await submit.click();
+  errors = await fieldErrors(form);
+  assert.equal(errors.phone, '');
+  assert.match(errors.username, /3-32/);
+  assert.match(errors.password, /8-128/);
+  assert.ok(await username.evaluate((el) => el === document.activeElement));
+  for (const input of [phone, username, password]) await input.fill('');
+  await submit.click();
+  errors = await fieldErrors(form);
+  assert.ok(errors.phone && errors.username && errors.password, JSON.stringify(errors));
+  assert.deepEqual(registers, []);
+
+  // What only the server knows goes under its field too: a phone already registered.
+  await phone.fill(taken.phone);
+  await username.fill(newIdentity('new').username);
+  await password.fill('correct horse battery');
+  await submit.click();
+  await assertText(form.getByTestId('phone-error'), 'already registered');
+  assert.equal(registers.length, 1);
+  assert.ok(await phone.evaluate((el) => el === document.activeElement));
+
+  // Sign-in: both empty fields said at once.
+  await page.getByTestId('to-signin').click();
+  const signin = page.getByTestId('signin-form');
+  await signin.getByTestId('signin-submit').click();
+  await assertText(signin.getByTestId('phone-error'), 'phone');
+  await assertText(signin.getByTestId('password-error'), 'password');
+});
+
 scenario('sign-out returns to the sign-in screen and revokes the token', async ({ server, person }) => {
   const p = await person('ann');
   const { page } = p;

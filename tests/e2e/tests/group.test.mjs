@@ -135,5 +135,5 @@ scenario('a group deleted by its owner disappears for the others', async ({ pers
   await a.page.getByTestId('confirm-ok').click();
   await b.page.getByTestId('conversation').waitFor({ state: 'hidden' });
   await b.page.getByTestId('chat-item').filter({ hasText: 'Short-lived' }).waitFor({ state: 'detached' });
-  await assertText(b.page.getByTestId('toasts'), 'no longer available');
+  await assertText(b.page.getByTestId('notice'), 'no longer available');
 });

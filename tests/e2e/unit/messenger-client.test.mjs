@@ -4,14 +4,18 @@
 import assert from 'node:assert/strict';
 import { beforeEach, afterEach, describe, mock, test } from 'node:test';
 import {
+  ANSWER_WITHIN_MS,
   ApiError,
   CloseCode,
   ErrorCode,
   MAX_BACKOFF_MS,
   MessengerClient,
+  PROBE_AFTER_MS,
+  PROBE_FRAME,
   QUICK_RETRY_MS,
   ReconnectingSocket,
   backoffDelay,
+  expectsAnswer,
   parseError,
   shouldReconnect,
 } from '../../../messenger-server/web/messenger-client.js';
@@ -514,6 +518,104 @@ describe('ReconnectingSocket', () => {
     old.serverSend({ type: 'ready', user_id: 1 });
     assert.deepEqual(log.frames, []);
     assert.equal(FakeSocket.all.length, 2);
+    socket.stop();
+  });
+});
+
+describe('ReconnectingSocket: a connection that stops answering', () => {
+  /** An open socket with a probe whose opening frame has arrived. */
+  function probed() {
+    const rec = recordedSocket({ probe: PROBE_FRAME });
+    rec.socket.start();
+    last().serverOpen();
+    last().serverSend({ type: 'ready', user_id: 1 });
+    return rec;
+  }
+
+  test('after a quiet spell the probe goes out; no answer counts as a drop and backs off', async () => {
+    const { socket, log } = probed();
+    mock.timers.tick(PROBE_AFTER_MS - 1);
+    assert.deepEqual(last().sent, []);
+    mock.timers.tick(1);
+    assert.deepEqual(last().sent, [PROBE_FRAME]);
+    mock.timers.tick(ANSWER_WITHIN_MS - 1);
+    assert.deepEqual(log.downs, []);
+    mock.timers.tick(1);
+    assert.equal(last().closedWith, CloseCode.NORMAL, 'the silent socket is closed');
+    assert.deepEqual(
+      log.downs.map(({ code, opened, delay }) => ({ code, opened, delay })),
+      [{ code: CloseCode.ABNORMAL, opened: true, delay: 500 }],
+    );
+    mock.timers.tick(500);
+    await flush();
+    assert.equal(FakeSocket.all.length, 2, 'reopened after the backoff');
+    socket.stop();
+  });
+
+  test('any frame answers the probe, and frames keep the probe away', () => {
+    const { socket, log } = probed();
+    mock.timers.tick(PROBE_AFTER_MS - 1000);
+    last().serverSend({ type: 'typing', user_id: 2 });
+    mock.timers.tick(PROBE_AFTER_MS - 1);
+    assert.deepEqual(last().sent, [], 'no probe while the server talks');
+    mock.timers.tick(1);
+    assert.deepEqual(last().sent, [PROBE_FRAME]);
+    last().serverSend({ type: 'error', client_id: null, code: 'invalid_input', message: 'unknown frame type "ping"' });
+    mock.timers.tick(ANSWER_WITHIN_MS * 3);
+    assert.deepEqual(log.downs, []);
+    socket.stop();
+  });
+
+  test('a sent message that gets no answer counts as a drop; typing expects none', () => {
+    const { socket, log } = probed();
+    assert.equal(expectsAnswer({ type: 'typing' }), false);
+    assert.equal(expectsAnswer({ type: 'load_more', before: 9 }), true);
+    socket.send({ type: 'typing' });
+    mock.timers.tick(ANSWER_WITHIN_MS);
+    assert.deepEqual(log.downs, []);
+    socket.send({ type: 'MessageCreated', client_id: 'c-1', text: 'hi' });
+    mock.timers.tick(ANSWER_WITHIN_MS);
+    assert.equal(log.downs.length, 1);
+    assert.equal(log.downs[0].code, CloseCode.ABNORMAL);
+    socket.stop();
+  });
+
+  test('an opening that never speaks counts as a drop after twice the answer time', () => {
+    const { socket, log } = recordedSocket({ probe: PROBE_FRAME });
+    socket.start();
+    last().serverOpen();
+    mock.timers.tick(2 * ANSWER_WITHIN_MS - 1);
+    assert.deepEqual(log.downs, []);
+    mock.timers.tick(1);
+    assert.equal(log.downs.length, 1);
+    socket.stop();
+  });
+
+  test('without a probe nothing is timed', () => {
+    const { socket, log } = recordedSocket();
+    socket.start();
+    last().serverOpen();
+    socket.send({ type: 'MessageCreated', client_id: 'c-1', text: 'hi' });
+    mock.timers.tick(10 * PROBE_AFTER_MS);
+    assert.deepEqual(last().sent.length, 1);
+    assert.deepEqual(log.downs, []);
+    socket.stop();
+  });
+
+  test('interrupt drops an open socket at once and retries like a drop; probe asks now', async () => {
+    const { socket, log } = probed();
+    socket.probe();
+    assert.deepEqual(last().sent, [PROBE_FRAME]);
+    last().serverSend({ type: 'error', client_id: null, code: 'invalid_input', message: '?' });
+    socket.interrupt();
+    assert.equal(log.downs.length, 1);
+    assert.equal(log.downs[0].delay, 500);
+    socket.interrupt();
+    assert.equal(log.downs.length, 1, 'nothing to do while a retry waits');
+    socket.reconnectNow();
+    assert.equal(FakeSocket.all.length, 2, 'the network is back: at once');
+    last().serverClose(1006);
+    assert.equal(log.downs.at(-1).delay, 1000, 'a server that is down still backs off');
     socket.stop();
   });
 });
