@@ -4,7 +4,8 @@ use super::lock;
 use async_trait::async_trait;
 use messenger_core::ports::ChatRepo;
 use messenger_core::{
-    Chat, ChatId, ChatKind, MessageId, NewChat, Removal, StoreError, Timestamp, UserId,
+    Chat, ChatId, ChatKind, EventSeq, MessageId, NewChat, ReadMarker, Removal, StoreError,
+    Timestamp, UserId,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -16,7 +17,9 @@ struct State {
     by_user: HashMap<UserId, BTreeSet<ChatId>>,
     /// (lower id, higher id) → the pair's direct chat.
     directs: HashMap<(UserId, UserId), ChatId>,
-    markers: HashMap<(ChatId, UserId), MessageId>,
+    /// Each marker, and the position of the `read` event that announced it (`None` until
+    /// stamped).
+    markers: HashMap<(ChatId, UserId), (MessageId, Option<EventSeq>)>,
 }
 
 impl State {
@@ -156,7 +159,10 @@ impl ChatRepo for MemoryChatRepo {
         chat: ChatId,
         user: UserId,
     ) -> Result<Option<MessageId>, StoreError> {
-        Ok(lock(&self.state).markers.get(&(chat, user)).copied())
+        Ok(lock(&self.state)
+            .markers
+            .get(&(chat, user))
+            .map(|(message, _)| *message))
     }
 
     async fn advance_read_marker(
@@ -169,13 +175,51 @@ impl ChatRepo for MemoryChatRepo {
         if !s.chats.get(&chat).is_some_and(|c| c.has_participant(user)) {
             return Ok(false);
         }
-        let marker = s.markers.entry((chat, user)).or_insert(MessageId(0));
-        if message > *marker {
-            *marker = message;
+        let marker = s
+            .markers
+            .entry((chat, user))
+            .or_insert((MessageId(0), None));
+        if message > marker.0 {
+            *marker = (message, None);
             Ok(true)
         } else {
             Ok(false)
         }
+    }
+
+    async fn stamp_read_marker(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        message: MessageId,
+        position: EventSeq,
+    ) -> Result<(), StoreError> {
+        if let Some(marker) = lock(&self.state).markers.get_mut(&(chat, user)) {
+            if marker.0 == message {
+                marker.1 = Some(position);
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_markers_after(
+        &self,
+        chat: ChatId,
+        after: EventSeq,
+    ) -> Result<Vec<ReadMarker>, StoreError> {
+        let s = lock(&self.state);
+        let mut markers: Vec<ReadMarker> = s
+            .markers
+            .iter()
+            .filter(|((c, _), (_, position))| *c == chat && position.is_none_or(|p| p > after))
+            .map(|((_, user), (message, position))| ReadMarker {
+                user_id: *user,
+                message_id: *message,
+                position: *position,
+            })
+            .collect();
+        markers.sort_by_key(|m| (m.position.is_none(), m.position, m.user_id));
+        Ok(markers)
     }
 }
 

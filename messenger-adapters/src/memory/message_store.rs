@@ -4,8 +4,8 @@ use super::lock;
 use async_trait::async_trait;
 use messenger_core::ports::MessageStore;
 use messenger_core::{
-    ChatEvent, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, EventSeq, Message, MessageId,
-    Page, StoreError, UserId,
+    ChangedMessage, ChatEvent, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, EventSeq,
+    Message, MessageId, Page, StoreError, UserId,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -192,6 +192,33 @@ impl MessageStore for MemoryMessageStore {
             messages: page,
             has_more,
         })
+    }
+
+    async fn changes_after(
+        &self,
+        chat: ChatId,
+        after: EventSeq,
+        limit: usize,
+    ) -> Result<Vec<ChangedMessage>, StoreError> {
+        let s = lock(&self.state);
+        let Some(messages) = s.chats.get(&chat) else {
+            return Ok(Vec::new());
+        };
+        // A scan of the chat: the in-memory default holds what one process can.
+        let mut changed: Vec<ChangedMessage> = messages
+            .values()
+            .filter_map(|st| {
+                let position = st.deleted_by.unwrap_or(st.last_seq).max(st.last_seq);
+                (position > after).then(|| ChangedMessage {
+                    message: st.message.clone(),
+                    position,
+                    deleted: st.deleted_by.is_some(),
+                })
+            })
+            .collect();
+        changed.sort_by_key(|c| c.position);
+        changed.truncate(limit);
+        Ok(changed)
     }
 
     async fn last_messages(&self, chats: &[ChatId]) -> Result<Vec<Message>, StoreError> {

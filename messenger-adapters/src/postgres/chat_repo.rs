@@ -5,7 +5,8 @@ use super::{classify, ts};
 use async_trait::async_trait;
 use messenger_core::ports::ChatRepo;
 use messenger_core::{
-    Chat, ChatId, ChatKind, MessageId, NewChat, Removal, StoreError, Timestamp, UserId,
+    Chat, ChatId, ChatKind, EventSeq, MessageId, NewChat, ReadMarker, Removal, StoreError,
+    Timestamp, UserId,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -294,7 +295,8 @@ impl ChatRepo for PgChatRepo {
         let moved = sqlx::query(
             "INSERT INTO read_markers (chat_id, user_id, message_id)
              SELECT $1, $2, $3 FROM chats WHERE chat_id = $1 AND $2 = ANY(participants)
-             ON CONFLICT (chat_id, user_id) DO UPDATE SET message_id = EXCLUDED.message_id
+             ON CONFLICT (chat_id, user_id)
+             DO UPDATE SET message_id = EXCLUDED.message_id, read_seq = NULL
              WHERE read_markers.message_id < EXCLUDED.message_id",
         )
         .bind(chat.get())
@@ -304,6 +306,52 @@ impl ChatRepo for PgChatRepo {
         .await
         .map_err(classify)?;
         Ok(moved.rows_affected() > 0)
+    }
+
+    async fn stamp_read_marker(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        message: MessageId,
+        position: EventSeq,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE read_markers SET read_seq = $4
+             WHERE chat_id = $1 AND user_id = $2 AND message_id = $3",
+        )
+        .bind(chat.get())
+        .bind(user.get())
+        .bind(message.get())
+        .bind(position.get())
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn read_markers_after(
+        &self,
+        chat: ChatId,
+        after: EventSeq,
+    ) -> Result<Vec<ReadMarker>, StoreError> {
+        let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT user_id, message_id, read_seq FROM read_markers
+             WHERE chat_id = $1 AND (read_seq IS NULL OR read_seq > $2)
+             ORDER BY read_seq NULLS LAST, user_id",
+        )
+        .bind(chat.get())
+        .bind(after.get())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, message, position)| ReadMarker {
+                user_id: UserId(user),
+                message_id: MessageId(message),
+                position: position.map(EventSeq),
+            })
+            .collect())
     }
 }
 

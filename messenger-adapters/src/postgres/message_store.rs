@@ -5,8 +5,8 @@ use super::{classify, ts};
 use async_trait::async_trait;
 use messenger_core::ports::MessageStore;
 use messenger_core::{
-    ChatEvent, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, Message, MessageId, Page,
-    StoreError, UserId,
+    ChangedMessage, ChatEvent, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, EventSeq,
+    Message, MessageId, Page, StoreError, UserId,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 use std::collections::HashSet;
@@ -216,7 +216,7 @@ async fn apply_delete(
     m: &Message,
 ) -> Result<CommitOutcome, StoreError> {
     let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "UPDATE messages SET deleted_at = now(), deleted_seq = $3
+        "UPDATE messages SET deleted_at = now(), deleted_seq = $3, last_seq = GREATEST(last_seq, $3)
          WHERE message_id = $1 AND chat_id = $2 AND (deleted_at IS NULL OR deleted_seq = $3)
          RETURNING {COLUMNS}"
     )))
@@ -341,6 +341,40 @@ impl MessageStore for PgMessageStore {
         let has_more = rows.len() > limit;
         let messages = rows.into_iter().take(limit).map(Row::message).collect();
         Ok(Page { messages, has_more })
+    }
+
+    async fn changes_after(
+        &self,
+        chat: ChatId,
+        after: EventSeq,
+        limit: usize,
+    ) -> Result<Vec<ChangedMessage>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Changed {
+            #[sqlx(flatten)]
+            row: Row,
+            last_seq: i64,
+        }
+        // Index `messages_changes (chat_id, last_seq)`.
+        let rows = sqlx::query_as::<_, Changed>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, last_seq FROM messages
+             WHERE chat_id = $1 AND last_seq > $2
+             ORDER BY last_seq LIMIT $3"
+        )))
+        .bind(chat.get())
+        .bind(after.get())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|c| ChangedMessage {
+                position: EventSeq(c.last_seq),
+                deleted: c.row.deleted,
+                message: c.row.message(),
+            })
+            .collect())
     }
 
     async fn last_messages(&self, chats: &[ChatId]) -> Result<Vec<Message>, StoreError> {

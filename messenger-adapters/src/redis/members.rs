@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use fred::prelude::*;
 use fred::types::Value;
 use messenger_core::ports::ChatRepo;
-use messenger_core::{Chat, ChatId, MessageId, NewChat, Removal, StoreError, Timestamp, UserId};
+use messenger_core::{
+    Chat, ChatId, EventSeq, MessageId, NewChat, ReadMarker, Removal, StoreError, Timestamp, UserId,
+};
 use std::sync::Arc;
 
 /// How long a member set lives without changes.
@@ -149,6 +151,26 @@ impl<R: ChatRepo> ChatRepo for RedisMembers<R> {
         message: MessageId,
     ) -> Result<bool, StoreError> {
         self.inner.advance_read_marker(chat, user, message).await
+    }
+
+    async fn stamp_read_marker(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        message: MessageId,
+        position: EventSeq,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .stamp_read_marker(chat, user, message, position)
+            .await
+    }
+
+    async fn read_markers_after(
+        &self,
+        chat: ChatId,
+        after: EventSeq,
+    ) -> Result<Vec<ReadMarker>, StoreError> {
+        self.inner.read_markers_after(chat, after).await
     }
 }
 

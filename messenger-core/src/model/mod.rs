@@ -1,5 +1,6 @@
 //! Entities of the domain and the events that move between them.
 
+mod changes;
 mod chat;
 mod event;
 mod ids;
@@ -7,6 +8,7 @@ mod message;
 mod timestamp;
 mod user;
 
+pub use changes::*;
 pub use chat::*;
 pub use event::*;
 pub use ids::*;

@@ -1,6 +1,8 @@
 //! Where chats, their participants and read markers live.
 
-use crate::{Chat, ChatId, MessageId, NewChat, Removal, StoreError, Timestamp, UserId};
+use crate::{
+    Chat, ChatId, EventSeq, MessageId, NewChat, ReadMarker, Removal, StoreError, Timestamp, UserId,
+};
 use async_trait::async_trait;
 
 /// Chats and their participants.
@@ -42,11 +44,27 @@ pub trait ChatRepo: Send + Sync {
         chat: ChatId,
         user: UserId,
     ) -> Result<Option<MessageId>, StoreError>;
-    /// Moves `user`'s read marker to `message` if that is further on; `true` if it moved.
+    /// Moves `user`'s read marker to `message` if that is further on; `true` if it moved. A
+    /// marker that moved has no position until [`ChatRepo::stamp_read_marker`] gives it one.
     async fn advance_read_marker(
         &self,
         chat: ChatId,
         user: UserId,
         message: MessageId,
     ) -> Result<bool, StoreError>;
+    /// Records that the `read` event at `position` announced `user`'s marker at `message`
+    /// (nothing happens if the marker has moved on since).
+    async fn stamp_read_marker(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        message: MessageId,
+        position: EventSeq,
+    ) -> Result<(), StoreError>;
+    /// The chat's read markers whose `read` event is after `after`, or not recorded yet.
+    async fn read_markers_after(
+        &self,
+        chat: ChatId,
+        after: EventSeq,
+    ) -> Result<Vec<ReadMarker>, StoreError>;
 }

@@ -1,7 +1,8 @@
 //! Where messages are committed and read back as history.
 
 use crate::{
-    ChatEvent, ChatId, ClientIdMatch, CommitOutcome, Message, MessageId, Page, StoreError, UserId,
+    ChangedMessage, ChatEvent, ChatId, ClientIdMatch, CommitOutcome, EventSeq, Message, MessageId,
+    Page, StoreError, UserId,
 };
 use async_trait::async_trait;
 
@@ -40,6 +41,14 @@ pub trait MessageStore: Send + Sync {
         after: MessageId,
         limit: usize,
     ) -> Result<Page, StoreError>;
+    /// Messages of `chat` whose latest change (creation, edit or deletion) is after position
+    /// `after`, in the order of those changes, up to `limit`; deleted ones as tombstones.
+    async fn changes_after(
+        &self,
+        chat: ChatId,
+        after: EventSeq,
+        limit: usize,
+    ) -> Result<Vec<ChangedMessage>, StoreError>;
     /// The newest live message of each of these chats that has one.
     async fn last_messages(&self, chats: &[ChatId]) -> Result<Vec<Message>, StoreError>;
     /// How many live messages of `chat` after `after` (all when `None`) were not written by

@@ -4,8 +4,8 @@ use super::Ports;
 use crate::ports::{ChatLog, ChatRepo, Clock, MessageStore, UserFeed, UserRepo};
 use crate::validation::validate_chat_name;
 use crate::{
-    Chat, ChatEventKind, ChatId, ChatKind, ChatView, CoreError, EventDraft, EventSeq, FeedEvent,
-    MessageId, NewChat, Removal, User, UserId,
+    Appended, Chat, ChatEventKind, ChatId, ChatKind, ChatView, CoreError, EventDraft, EventSeq,
+    FeedEvent, MessageId, NewChat, Removal, User, UserId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -223,7 +223,8 @@ impl ChatService {
             _ => return Err(CoreError::NotFound("message")),
         }
         if self.chats.advance_read_marker(id, caller, message).await? {
-            self.log
+            let appended = self
+                .log
                 .append(
                     id,
                     EventDraft {
@@ -235,6 +236,13 @@ impl ChatService {
                     },
                 )
                 .await?;
+            // Until stamped, catch-up includes the marker whatever the cursor, so a client that
+            // catches up meanwhile cannot miss it.
+            if let Appended::New(event) = appended {
+                self.chats
+                    .stamp_read_marker(id, caller, message, event.seq)
+                    .await?;
+            }
         }
         Ok(())
     }

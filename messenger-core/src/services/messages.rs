@@ -4,8 +4,8 @@ use super::{ChatService, Ports};
 use crate::ports::{ChatLog, ChatRepo, Clock, MessageStore};
 use crate::validation::{validate_client_id, validate_text};
 use crate::{
-    Appended, Chat, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, CoreError, EventDraft,
-    EventSeq, Message, MessageId, Origin, Page, UserId,
+    Appended, Changes, Chat, ChatEventKind, ChatId, ClientIdMatch, CommitOutcome, CoreError,
+    EventDraft, EventSeq, Message, MessageId, Origin, Page, UserId, CHANGES_PAGE,
 };
 use std::sync::Arc;
 
@@ -172,6 +172,27 @@ impl MessageService {
     ) -> Result<Page, CoreError> {
         self.visible(caller, chat).await?;
         Ok(self.messages.page_after(chat, after, MAX_RECOVERY).await?)
+    }
+
+    /// Every change to `chat` after position `after` that a client who saw everything up to it
+    /// has missed, read from the store: one page of at most [`CHANGES_PAGE`] (see
+    /// [`Changes::page`]).
+    pub async fn changes_since(
+        &self,
+        caller: UserId,
+        chat: ChatId,
+        after: EventSeq,
+    ) -> Result<Changes, CoreError> {
+        self.visible(caller, chat).await?;
+        // Messages first, markers second: a marker moves before its `read` event takes a
+        // position, so any read positioned below what this page returns has already moved
+        // its marker when the markers are read, and is in the page (or pending, and included).
+        let messages = self
+            .messages
+            .changes_after(chat, after, CHANGES_PAGE + 1)
+            .await?;
+        let reads = self.participants.read_markers_after(chat, after).await?;
+        Ok(Changes::page(after, messages, reads))
     }
 
     /// Announces that `caller` is typing in `chat`.

@@ -985,6 +985,14 @@ async fn mark_read_that_moves_the_marker_appends_a_read_event() {
         })
         .times(1)
         .returning(|chat, draft| Ok(Appended::New(draft.into_event(chat, EventSeq(43)))));
+    // The marker learns its event's position only after the append, so catch-up cannot miss it.
+    m.chats
+        .expect_stamp_read_marker()
+        .withf(|chat, user, msg, position| {
+            *chat == CHAT && *user == BOB && *msg == MessageId(42) && *position == EventSeq(43)
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
     m.chat_service()
         .mark_read(BOB, CHAT, MessageId(42))
         .await

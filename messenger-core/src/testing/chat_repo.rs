@@ -2,7 +2,7 @@
 
 use super::at;
 use crate::ports::ChatRepo;
-use crate::{ChatId, ChatKind, MessageId, NewChat, Removal, UserId};
+use crate::{ChatId, ChatKind, EventSeq, MessageId, NewChat, Removal, UserId};
 
 /// Expands to the `ChatRepo` contract tests.
 #[macro_export]
@@ -19,6 +19,7 @@ macro_rules! chat_repo_contract {
                 removing_the_owner_hands_the_group_to_the_earliest_participant,
                 the_last_participant_leaving_deletes_the_group,
                 read_markers_only_move_forward,
+                a_moved_read_marker_is_pending_until_its_event_is_stamped,
                 deleted_chats_are_gone_for_everyone,
             ]
         );
@@ -158,6 +159,61 @@ pub async fn read_markers_only_move_forward(repo: &dyn ChatRepo) {
         Some(MessageId(10))
     );
     assert_eq!(repo.read_marker(chat.id, UserId(2)).await.unwrap(), None);
+}
+
+pub async fn a_moved_read_marker_is_pending_until_its_event_is_stamped(repo: &dyn ChatRepo) {
+    let chat = repo.create_group(group(1, &[1, 2, 3])).await.unwrap();
+    let id = chat.id;
+    let markers = |after: i64| async move {
+        repo.read_markers_after(id, EventSeq(after))
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| (m.user_id.0, m.message_id.0, m.position.map(|p| p.0)))
+            .collect::<Vec<_>>()
+    };
+    assert!(markers(0).await.is_empty());
+    assert!(repo
+        .advance_read_marker(chat.id, UserId(1), MessageId(10))
+        .await
+        .unwrap());
+    assert_eq!(
+        markers(1_000).await,
+        vec![(1, 10, None)],
+        "pending: always listed"
+    );
+    repo.stamp_read_marker(chat.id, UserId(1), MessageId(10), EventSeq(20))
+        .await
+        .unwrap();
+    assert_eq!(markers(19).await, vec![(1, 10, Some(20))]);
+    assert!(
+        markers(20).await.is_empty(),
+        "stamped at or before the cursor: seen"
+    );
+
+    // A stamp for a marker that has moved on since is ignored.
+    assert!(repo
+        .advance_read_marker(chat.id, UserId(2), MessageId(11))
+        .await
+        .unwrap());
+    assert!(repo
+        .advance_read_marker(chat.id, UserId(2), MessageId(12))
+        .await
+        .unwrap());
+    repo.stamp_read_marker(chat.id, UserId(2), MessageId(11), EventSeq(21))
+        .await
+        .unwrap();
+    assert_eq!(markers(20).await, vec![(2, 12, None)]);
+    repo.stamp_read_marker(chat.id, UserId(2), MessageId(12), EventSeq(22))
+        .await
+        .unwrap();
+    assert_eq!(markers(0).await, vec![(1, 10, Some(20)), (2, 12, Some(22))]);
+    // Moving again makes it pending again.
+    assert!(repo
+        .advance_read_marker(chat.id, UserId(1), MessageId(13))
+        .await
+        .unwrap());
+    assert_eq!(markers(22).await, vec![(1, 13, None)]);
 }
 
 pub async fn deleted_chats_are_gone_for_everyone(repo: &dyn ChatRepo) {

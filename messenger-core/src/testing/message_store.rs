@@ -21,6 +21,7 @@ macro_rules! message_store_contract {
                 edits_keep_the_newest_and_deletes_hide_the_message,
                 last_messages_and_unread_counts,
                 a_deleted_chat_forgets_its_messages_and_refuses_more,
+                changes_after_a_position_are_each_messages_latest_in_order,
             ]
         );
     };
@@ -301,4 +302,77 @@ pub async fn a_deleted_chat_forgets_its_messages_and_refuses_more(store: &dyn Me
         store.get(MessageId(2)).await.unwrap().is_some(),
         "other chats are untouched"
     );
+}
+
+pub async fn changes_after_a_position_are_each_messages_latest_in_order(store: &dyn MessageStore) {
+    let first = store
+        .apply(&[created(10, 1, 1, "old", None)])
+        .await
+        .unwrap();
+    let old = committed(&first[0]);
+    let second = store
+        .apply(&[
+            created(11, 1, 2, "kept", None),
+            created(12, 1, 1, "to delete", None),
+            created(13, 2, 1, "other chat", None),
+        ])
+        .await
+        .unwrap();
+    let kept = committed(&second[0]);
+    let doomed = committed(&second[1]);
+    store
+        .apply(&[
+            updated(14, &kept, "kept, edited"),
+            deleted(15, &doomed),
+            updated(16, &old, "old, edited"),
+        ])
+        .await
+        .unwrap();
+
+    let all = store
+        .changes_after(ChatId(1), EventSeq(0), 100)
+        .await
+        .unwrap();
+    let summary: Vec<(i64, i64, bool, &str)> = all
+        .iter()
+        .map(|c| {
+            (
+                c.position.0,
+                c.message.id.0,
+                c.deleted,
+                c.message.text.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (14, 11, false, "kept, edited"),
+            (15, 12, true, "to delete"),
+            (16, 10, false, "old, edited"),
+        ],
+        "each message once, at its latest change, in position order; the other chat apart"
+    );
+    let since_15 = store
+        .changes_after(ChatId(1), EventSeq(15), 100)
+        .await
+        .unwrap();
+    assert_eq!(since_15.len(), 1);
+    assert_eq!(since_15[0].position, EventSeq(16));
+    let limited = store
+        .changes_after(ChatId(1), EventSeq(0), 2)
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 2);
+    assert_eq!(limited[1].position, EventSeq(15));
+    assert!(store
+        .changes_after(ChatId(1), EventSeq(16), 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .changes_after(ChatId(9), EventSeq(0), 100)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -13,3 +13,5 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close code: two pings went unanswered.
 pub const CLOSE_PING_TIMEOUT: u16 = 1011;
+/// Close code: done as asked (a `changes` page with more to come: reconnect with its cursor).
+pub const CLOSE_NORMAL: u16 = 1000;

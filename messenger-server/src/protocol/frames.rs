@@ -3,7 +3,9 @@
 
 use crate::protocol::dto::{ChatOut, MessageOut};
 use messenger_core::services::Change;
-use messenger_core::{ChatEvent, ChatEventKind, CoreError, MessageId};
+use messenger_core::{
+    Changes, ChatEvent, ChatEventKind, ChatId, CoreError, MessageId, MissedChange,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -179,6 +181,20 @@ pub enum ServerFrame {
         messages: Vec<MessageOut>,
         /// Whether more remain.
         has_more: bool,
+        /// Where the page was read from the log (`?since=` it misses nothing after it); absent
+        /// on older pages (`load_more`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cursor: Option<String>,
+    },
+    /// `?since=`: every change after the cursor, as the live frames would have been.
+    #[serde(rename = "changes")]
+    Changes {
+        /// The frames, in the chat's order.
+        events: Vec<ServerFrame>,
+        /// More follow: reconnect with `cursor`.
+        has_more: bool,
+        /// Where the live frames (or the next `?since=`) continue.
+        cursor: String,
     },
     /// Who has a socket of this chat open.
     #[serde(rename = "presence")]
@@ -198,11 +214,15 @@ pub enum ServerFrame {
     MessageCreated {
         /// The message.
         message: MessageOut,
+        /// The chat's position just after this change.
+        cursor: String,
     },
     /// An edited message.
     MessageUpdated {
         /// The message as edited.
         message: MessageOut,
+        /// The chat's position just after this change.
+        cursor: String,
     },
     /// A deleted message.
     MessageDeleted {
@@ -210,6 +230,8 @@ pub enum ServerFrame {
         message_id: i64,
         /// In which chat.
         chat_id: i64,
+        /// The chat's position just after this change.
+        cursor: String,
     },
     /// A read marker moved.
     #[serde(rename = "read")]
@@ -220,6 +242,8 @@ pub enum ServerFrame {
         user_id: i64,
         /// Their marker now.
         message_id: i64,
+        /// The chat's position just after this change.
+        cursor: String,
     },
     /// Someone is typing.
     #[serde(rename = "typing")]
@@ -268,6 +292,7 @@ impl ServerFrame {
     pub fn type_name(&self) -> &'static str {
         match self {
             ServerFrame::History { .. } => "history",
+            ServerFrame::Changes { .. } => "changes",
             ServerFrame::Presence { .. } => "presence",
             ServerFrame::Ack { .. } => "ack",
             ServerFrame::MessageCreated { .. } => "MessageCreated",
@@ -292,16 +317,20 @@ impl ServerFrame {
     /// The frame every connection but the origin gets for a stream event (`None` for presence
     /// changes, whose frame needs the online set).
     pub fn from_event(event: &ChatEvent) -> Option<ServerFrame> {
+        let cursor = || super::cursor::encode(event.chat_id, event.seq);
         Some(match &event.kind {
             ChatEventKind::MessageCreated { message, .. } => ServerFrame::MessageCreated {
                 message: message.into(),
+                cursor: cursor(),
             },
             ChatEventKind::MessageUpdated { message, .. } => ServerFrame::MessageUpdated {
                 message: message.into(),
+                cursor: cursor(),
             },
             ChatEventKind::MessageDeleted { message, .. } => ServerFrame::MessageDeleted {
                 message_id: message.id.get(),
                 chat_id: event.chat_id.get(),
+                cursor: cursor(),
             },
             ChatEventKind::Read {
                 user_id,
@@ -310,6 +339,7 @@ impl ServerFrame {
                 chat_id: event.chat_id.get(),
                 user_id: user_id.get(),
                 message_id: message_id.get(),
+                cursor: cursor(),
             },
             ChatEventKind::Typing { user_id } => ServerFrame::Typing {
                 user_id: user_id.get(),
@@ -317,6 +347,49 @@ impl ServerFrame {
             },
             ChatEventKind::PresenceChanged => return None,
         })
+    }
+
+    /// The `changes` frame of a catch-up page of `chat`: each change as its live frame, with
+    /// the cursor just after it (a read marker not yet positioned gets the page's).
+    pub fn changes(chat: ChatId, page: &Changes) -> ServerFrame {
+        let page_cursor = super::cursor::encode(chat, page.cursor);
+        let events = page
+            .changes
+            .iter()
+            .map(|(position, change)| {
+                let cursor = position
+                    .map_or_else(|| page_cursor.clone(), |p| super::cursor::encode(chat, p));
+                match change {
+                    MissedChange::Created(m) => ServerFrame::MessageCreated {
+                        message: m.into(),
+                        cursor,
+                    },
+                    MissedChange::Updated(m) => ServerFrame::MessageUpdated {
+                        message: m.into(),
+                        cursor,
+                    },
+                    MissedChange::Deleted(m) => ServerFrame::MessageDeleted {
+                        message_id: m.id.get(),
+                        chat_id: chat.get(),
+                        cursor,
+                    },
+                    MissedChange::Read {
+                        user_id,
+                        message_id,
+                    } => ServerFrame::Read {
+                        chat_id: chat.get(),
+                        user_id: user_id.get(),
+                        message_id: message_id.get(),
+                        cursor,
+                    },
+                }
+            })
+            .collect();
+        ServerFrame::Changes {
+            events,
+            has_more: page.has_more,
+            cursor: page_cursor,
+        }
     }
 
     /// The error frame for a refused frame.
@@ -452,11 +525,12 @@ mod tests {
         let f = ServerFrame::MessageDeleted {
             message_id: 42,
             chat_id: 7,
+            cursor: "7.43".into(),
         }
         .to_json();
         assert_eq!(
             &*f,
-            r#"{"type":"MessageDeleted","message_id":42,"chat_id":7}"#
+            r#"{"type":"MessageDeleted","message_id":42,"chat_id":7,"cursor":"7.43"}"#
         );
         let f = ServerFrame::Presence { online: vec![1, 2] }.to_json();
         assert_eq!(&*f, r#"{"type":"presence","online":[1,2]}"#);

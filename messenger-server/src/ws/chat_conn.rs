@@ -2,6 +2,7 @@
 
 use super::socket::*;
 use crate::protocol::close::*;
+use crate::protocol::cursor;
 use crate::protocol::dto::MessageOut;
 use crate::protocol::frames::{decode_client_frame, ClientFrame, ServerFrame};
 use crate::realtime::{Delivery, Sink};
@@ -59,12 +60,23 @@ struct Live {
 /// Not an `async fn`: its arguments would stay in the task for its whole life, the socket
 /// among them even after it is split, so the setup runs first and the task keeps only what
 /// the loop uses.
+/// What a socket opens with.
+#[derive(Debug, Clone, Copy)]
+pub enum Opening {
+    /// `history`: the newest page.
+    Newest,
+    /// `history`: every message after this one (v1's `?after=`).
+    After(MessageId),
+    /// `changes`: every change after this position (`?since=`).
+    Since(EventSeq),
+}
+
 pub fn run(
     state: SharedState,
     socket: WebSocketStream,
     session: Session,
     chat: ChatId,
-    after: Option<MessageId>,
+    opening: Opening,
 ) -> impl Future<Output = ()> {
     let conn = state.next_conn_id();
     let span = tracing::info_span!(
@@ -93,7 +105,7 @@ pub fn run(
     };
     async move {
         tracing::debug!("opened");
-        let reason = this.serve(inbox, after, &key).await;
+        let reason = this.serve(inbox, opening, &key).await;
         let ChatConn { state, out, .. } = this;
         Box::pin(finish(&state, &key, [chat], out, reason)).await;
     }
@@ -108,7 +120,7 @@ impl ChatConn {
     async fn serve(
         &mut self,
         mut inbox: futures_util::stream::SplitStream<WebSocketStream>,
-        after: Option<MessageId>,
+        opening: Opening,
         key: &SocketKey,
     ) -> CloseReason {
         // Boxed, like every rare step below: a task holds room for its largest await point for
@@ -118,7 +130,7 @@ impl ChatConn {
             overflowed,
             mut feed,
             caught_up,
-        } = match Box::pin(self.open(after, key)).await {
+        } = match Box::pin(self.open(opening, key)).await {
             Ok(live) => live,
             Err(reason) => return reason,
         };
@@ -172,13 +184,9 @@ impl ChatConn {
         }
     }
 
-    /// Subscribes to the user's feed and the chat's stream, and sends the opening frames:
-    /// history, presence, and whatever happened while they were read.
-    async fn open(
-        &mut self,
-        after: Option<MessageId>,
-        key: &SocketKey,
-    ) -> Result<Live, CloseReason> {
+    /// Subscribes to the user's feed and the chat's log, and sends the opening frames:
+    /// history (or changes), presence, and whatever happened while they were read.
+    async fn open(&mut self, opening: Opening, key: &SocketKey) -> Result<Live, CloseReason> {
         let state = self.state.clone();
 
         // The feed tells us about logout and removal from the chat.
@@ -194,26 +202,23 @@ impl ChatConn {
             .feeds_hub
             .subscribe(self.user(), self.conn, feed_sink, feed_from);
 
-        // History first, then the stream from where history ends.
-        let page = match self.opening_history(after).await {
-            Ok(page) => page,
+        // History (or the changes since the client's cursor) first, then the log from where
+        // that ends.
+        let (page, from, first) = match self.opening_frame(opening).await {
+            Ok(opened) => opened,
             Err(e) => {
                 let _ = self.out.error(None, &e).await;
                 return Err(Some((CLOSE_GOING_AWAY, "history unavailable")));
             }
         };
-        let from = page
-            .messages
-            .last()
-            .map(|m| m.id.get())
-            .or(after.map(MessageId::get))
-            .unwrap_or(0);
-        let history = ServerFrame::History {
-            messages: page.messages.iter().map(MessageOut::from).collect(),
-            has_more: page.has_more,
-        };
-        if self.out.frame(&history).await.is_err() {
+        if self.out.frame(&first).await.is_err() {
             return Err(None);
+        }
+        if let ServerFrame::Changes { has_more: true, .. } = first {
+            return Err(Some((
+                CLOSE_NORMAL,
+                "more changes: reconnect with ?since= the new cursor",
+            )));
         }
         let (sink, events, overflowed) = Sink::bounded(EVENT_QUEUE);
         let live_from = state.chats_hub.subscribe(self.chat, self.conn, sink, from);
@@ -272,16 +277,43 @@ impl ChatConn {
         })
     }
 
-    async fn opening_history(&self, after: Option<MessageId>) -> Result<Page, CoreError> {
+    /// The opening frame, the page it shows (empty for `changes`, whose events all come
+    /// before anything the log replays next), and the position the log continues from.
+    async fn opening_frame(&self, opening: Opening) -> Result<(Page, i64, ServerFrame), CoreError> {
         let messages = &self.state.services.messages;
-        match after {
-            Some(after) => messages.page_after(self.user(), self.chat, after).await,
-            None => {
+        let page = match opening {
+            Opening::Since(after) => {
+                let changes = messages
+                    .changes_since(self.user(), self.chat, after)
+                    .await?;
+                let frame = ServerFrame::changes(self.chat, &changes);
+                return Ok((Page::default(), changes.cursor.get(), frame));
+            }
+            Opening::After(after) => messages.page_after(self.user(), self.chat, after).await?,
+            Opening::Newest => {
                 messages
                     .page_before(self.user(), self.chat, None, DEFAULT_PAGE)
-                    .await
+                    .await?
             }
-        }
+        };
+        let after = match opening {
+            Opening::After(after) => Some(after),
+            _ => None,
+        };
+        // Every message event up to the page's last message is committed (the persister
+        // commits a chat in order), so the log continues right after it.
+        let from = page
+            .messages
+            .last()
+            .map(|m| m.id.get())
+            .or(after.map(MessageId::get))
+            .unwrap_or(0);
+        let frame = ServerFrame::History {
+            messages: page.messages.iter().map(MessageOut::from).collect(),
+            has_more: page.has_more,
+            cursor: Some(cursor::encode(self.chat, EventSeq(from))),
+        };
+        Ok((page, from, frame))
     }
 
     async fn deliver(&mut self, d: &Arc<Delivery>) -> Result<(), Closed> {
@@ -423,6 +455,7 @@ impl ChatConn {
                         let frame = ServerFrame::History {
                             messages: page.messages.iter().map(MessageOut::from).collect(),
                             has_more: page.has_more,
+                            cursor: None,
                         };
                         self.out.frame(&frame).await
                     }

@@ -6,7 +6,9 @@ mod events_conn;
 mod socket;
 
 use crate::error::ApiError;
+use crate::protocol::cursor;
 use crate::state::SharedState;
+use chat_conn::Opening;
 use messenger_core::{ChatId, CoreError, MessageId, Session};
 use poem::http::header;
 use poem::web::websocket::{WebSocket, WebSocketConfig};
@@ -21,6 +23,8 @@ pub struct SocketQuery {
     token: Option<String>,
     /// `/chat/{id}` only: replay every message after this id instead of the last 20.
     after: Option<String>,
+    /// `/chat/{id}` only: every change after this cursor (a `changes` frame) instead of history.
+    since: Option<String>,
 }
 
 fn socket_config() -> WebSocketConfig {
@@ -70,10 +74,19 @@ pub async fn chat_socket(
     let Ok(chat_id) = raw_id.parse::<i64>().map(ChatId) else {
         return error_response(CoreError::invalid("id", "must be an integer"));
     };
-    let after = match q.after.as_deref().map(str::parse::<i64>) {
-        None => None,
-        Some(Ok(after)) => Some(MessageId(after)),
-        Some(Err(_)) => return error_response(CoreError::invalid("after", "must be an integer")),
+    let opening = match (q.since.as_deref(), q.after.as_deref()) {
+        (Some(_), Some(_)) => {
+            return error_response(CoreError::invalid("since", "give since or after, not both"))
+        }
+        (Some(since), None) => match cursor::decode(chat_id, since) {
+            Ok(position) => Opening::Since(position),
+            Err(e) => return error_response(e),
+        },
+        (None, Some(after)) => match after.parse::<i64>() {
+            Ok(after) => Opening::After(MessageId(after)),
+            Err(_) => return error_response(CoreError::invalid("after", "must be an integer")),
+        },
+        (None, None) => Opening::Newest,
     };
     if let Err(e) = state.services.chats.visible(session.user_id, chat_id).await {
         return error_response(e);
@@ -82,7 +95,7 @@ pub async fn chat_socket(
     let tracker = state.sockets.clone();
     ws.config(socket_config())
         .on_upgrade(move |socket| {
-            tracker.track_future(chat_conn::run(state, socket, session, chat_id, after))
+            tracker.track_future(chat_conn::run(state, socket, session, chat_id, opening))
         })
         .into_response()
 }

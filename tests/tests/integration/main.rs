@@ -5,6 +5,7 @@
 mod common;
 
 mod authz;
+mod catch_up;
 mod crash;
 mod http_auth;
 mod http_chats;

@@ -30,7 +30,10 @@ async fn a_new_group_arrives_as_chat_created_then_its_messages() {
     let m = app.send(&ann, chat, "hello").await;
     for feed in [&mut ann_feed, &mut ben_feed] {
         let ev = feed.next_event().await;
-        assert_eq!(ev, json!({"type": "MessageCreated", "message": m}));
+        assert_eq!(
+            common::sans_cursor(ev),
+            json!({"type": "MessageCreated", "message": m})
+        );
     }
 }
 
@@ -79,7 +82,7 @@ async fn edits_deletes_and_read_receipts_reach_the_feed() {
         .await;
     assert_eq!(status.as_u16(), 200);
     assert_eq!(
-        feed.next_event().await,
+        common::sans_cursor(feed.next_event().await),
         json!({"type": "MessageUpdated", "message": edited})
     );
     let (status, _) = app
@@ -91,13 +94,13 @@ async fn edits_deletes_and_read_receipts_reach_the_feed() {
         .await;
     assert_eq!(status.as_u16(), 204);
     assert_eq!(
-        feed.next_event().await,
+        common::sans_cursor(feed.next_event().await),
         json!({"type": "read", "chat_id": chat, "user_id": ben.id, "message_id": id})
     );
     let (status, _) = app.delete(&format!("/messages/{id}"), &ann.token).await;
     assert_eq!(status.as_u16(), 204);
     assert_eq!(
-        feed.next_event().await,
+        common::sans_cursor(feed.next_event().await),
         json!({"type": "MessageDeleted", "message_id": id, "chat_id": chat})
     );
 }

@@ -247,6 +247,19 @@ impl TestApp {
         ws
     }
 
+    /// The status and error body of an upgrade the server refuses.
+    pub async fn refused_upgrade(&self, path: &str) -> (u16, Value) {
+        match tokio_tungstenite::connect_async(self.ws_url(path)).await {
+            Ok(_) => panic!("{path}: the upgrade was accepted"),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                let body = resp.body().as_deref().unwrap_or_default();
+                let body = serde_json::from_slice(body).unwrap_or(Value::Null);
+                (resp.status().as_u16(), body)
+            }
+            Err(e) => panic!("connect failed: {e}"),
+        }
+    }
+
     /// Opens a socket; `Err` carries the HTTP status of a refused upgrade.
     pub async fn connect(&self, path: &str) -> Result<Ws, u16> {
         match tokio_tungstenite::connect_async(self.ws_url(path)).await {
@@ -261,6 +274,20 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// A change frame with its `cursor` checked (a string) and taken out, to compare the rest.
+#[track_caller]
+pub fn sans_cursor(mut frame: Value) -> Value {
+    let cursor = frame
+        .as_object_mut()
+        .and_then(|f| f.remove("cursor"))
+        .unwrap_or(Value::Null);
+    assert!(
+        cursor.is_string(),
+        "a change frame carries a cursor: {frame}"
+    );
+    frame
 }
 
 /// A client socket.
