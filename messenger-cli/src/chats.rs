@@ -121,7 +121,7 @@ pub async fn run(ctx: &Context, out: &Output, cmd: ChatCommand) -> anyhow::Resul
             // Messages by anyone (no user has id 0).
             let count = ports
                 .messages
-                .count_unread(c.id, UserId(0), None)
+                .count_unread(c.id, UserId(0), None, MessageId(i64::MAX))
                 .await
                 .map_err(CoreError::from)?;
             let mut value = chat_json(&c);

@@ -235,14 +235,18 @@ impl MessageStore for MemoryMessageStore {
         chat: ChatId,
         reader: UserId,
         after: Option<MessageId>,
+        up_to: MessageId,
     ) -> Result<u64, StoreError> {
         let s = lock(&self.state);
         let Some(messages) = s.chats.get(&chat) else {
             return Ok(0);
         };
         let from = MessageId(after.map_or(i64::MIN, |a| a.0.saturating_add(1)));
+        if from > up_to {
+            return Ok(0);
+        }
         Ok(messages
-            .range(from..)
+            .range(from..=up_to)
             .filter_map(|(_, st)| st.live())
             .filter(|m| m.author_id != reader)
             .count() as u64)

@@ -399,14 +399,17 @@ impl MessageStore for PgMessageStore {
         chat: ChatId,
         reader: UserId,
         after: Option<MessageId>,
+        up_to: MessageId,
     ) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM messages
-             WHERE chat_id = $1 AND deleted_at IS NULL AND message_id > $2 AND author_id <> $3",
+             WHERE chat_id = $1 AND deleted_at IS NULL AND message_id > $2 AND message_id <= $4
+               AND author_id <> $3",
         )
         .bind(chat.get())
         .bind(after.map_or(0, MessageId::get))
         .bind(reader.get())
+        .bind(up_to.get())
         .fetch_one(&self.pool)
         .await
         .map_err(classify)?;

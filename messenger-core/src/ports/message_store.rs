@@ -51,13 +51,15 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<ChangedMessage>, StoreError>;
     /// The newest live message of each of these chats that has one.
     async fn last_messages(&self, chats: &[ChatId]) -> Result<Vec<Message>, StoreError>;
-    /// How many live messages of `chat` after `after` (all when `None`) were not written by
-    /// `reader`.
+    /// How many live messages of `chat` after `after` (from the first when `None`) and up to
+    /// `up_to` were not written by `reader`. Bounding the count by the last message a snapshot
+    /// shows keeps the two consistent when a message lands between the two reads.
     async fn count_unread(
         &self,
         chat: ChatId,
         reader: UserId,
         after: Option<MessageId>,
+        up_to: MessageId,
     ) -> Result<u64, StoreError>;
     /// Forgets every message of a deleted chat.
     async fn delete_chat(&self, chat: ChatId) -> Result<(), StoreError>;

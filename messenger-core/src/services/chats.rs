@@ -303,10 +303,16 @@ impl ChatService {
         names: &HashMap<UserId, User>,
     ) -> Result<ChatView, CoreError> {
         let last_read_message_id = self.chats.read_marker(chat.id, viewer).await?;
-        let unread_count = self
-            .messages
-            .count_unread(chat.id, viewer, last_read_message_id)
-            .await?;
+        // Counted up to the last message shown, never past it: a message that lands meanwhile
+        // is in neither, and reaches the client as one event.
+        let unread_count = match &last_message {
+            Some(last) => {
+                self.messages
+                    .count_unread(chat.id, viewer, last_read_message_id, last.id)
+                    .await?
+            }
+            None => 0,
+        };
         let display_name = match chat.kind {
             ChatKind::Group => chat.name.clone(),
             ChatKind::Direct => chat

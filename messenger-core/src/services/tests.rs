@@ -193,7 +193,7 @@ impl Mocks {
         self.chats.expect_read_marker().returning(|_, _| Ok(None));
         self.messages
             .expect_count_unread()
-            .returning(|_, _, _| Ok(0));
+            .returning(|_, _, _, _| Ok(0));
     }
 }
 

@@ -249,21 +249,26 @@ pub async fn last_messages_and_unread_counts(store: &dyn MessageStore) {
     assert_eq!(ids(&last), [3, 4]);
     assert_eq!(
         store
-            .count_unread(ChatId(1), UserId(1), None)
+            .count_unread(ChatId(1), UserId(1), None, MessageId(i64::MAX))
             .await
             .unwrap(),
         2
     );
     assert_eq!(
         store
-            .count_unread(ChatId(1), UserId(1), Some(MessageId(2)))
+            .count_unread(
+                ChatId(1),
+                UserId(1),
+                Some(MessageId(2)),
+                MessageId(i64::MAX)
+            )
             .await
             .unwrap(),
         1
     );
     assert_eq!(
         store
-            .count_unread(ChatId(1), UserId(2), None)
+            .count_unread(ChatId(1), UserId(2), None, MessageId(i64::MAX))
             .await
             .unwrap(),
         1
@@ -272,12 +277,27 @@ pub async fn last_messages_and_unread_counts(store: &dyn MessageStore) {
     store.apply(&[deleted(5, &three)]).await.unwrap();
     assert_eq!(
         store
-            .count_unread(ChatId(1), UserId(1), None)
+            .count_unread(ChatId(1), UserId(1), None, MessageId(i64::MAX))
             .await
             .unwrap(),
         1
     );
     assert_eq!(ids(&store.last_messages(&[ChatId(1)]).await.unwrap()), [2]);
+    // Bounded by the last message a snapshot shows: a later one is not counted.
+    assert_eq!(
+        store
+            .count_unread(ChatId(1), UserId(1), None, MessageId(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .count_unread(ChatId(1), UserId(1), None, MessageId(2))
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 pub async fn a_deleted_chat_forgets_its_messages_and_refuses_more(store: &dyn MessageStore) {

@@ -37,6 +37,9 @@ pub enum ClientFrame {
         /// A message of the chat.
         message_id: i64,
     },
+    /// `ping`: answered by `pong`, so that a page (which cannot send WebSocket pings) can tell a
+    /// live connection from a dead one.
+    Ping,
 }
 
 impl ClientFrame {
@@ -51,6 +54,7 @@ impl ClientFrame {
             ClientFrame::LoadMore { .. } => "load_more",
             ClientFrame::Typing => "typing",
             ClientFrame::Read { .. } => "read",
+            ClientFrame::Ping => "ping",
         }
     }
 }
@@ -154,6 +158,7 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
             limit.map(|limit| ClientFrame::LoadMore { before, limit })
         }),
         "typing" => Ok(ClientFrame::Typing),
+        "ping" => Ok(ClientFrame::Ping),
         "read" => field_i64(&obj, "message_id").map(|message_id| ClientFrame::Read { message_id }),
         other => Err(CoreError::invalid(
             "type",
@@ -263,6 +268,9 @@ pub enum ServerFrame {
         /// Human text.
         message: String,
     },
+    /// The answer to a client's `ping`.
+    #[serde(rename = "pong")]
+    Pong,
     /// `/events` is live: nothing is missed from here on.
     #[serde(rename = "ready")]
     Ready {
@@ -302,6 +310,7 @@ impl ServerFrame {
             ServerFrame::Typing { .. } => "typing",
             ServerFrame::Error { .. } => "error",
             ServerFrame::Ready { .. } => "ready",
+            ServerFrame::Pong => "pong",
             ServerFrame::ChatCreated { .. } => "ChatCreated",
             ServerFrame::ChatUpdated { .. } => "ChatUpdated",
             ServerFrame::ChatDeleted { .. } => "ChatDeleted",
@@ -531,6 +540,11 @@ mod tests {
         assert_eq!(
             &*f,
             r#"{"type":"MessageDeleted","message_id":42,"chat_id":7,"cursor":"7.43"}"#
+        );
+        assert_eq!(&*ServerFrame::Pong.to_json(), r#"{"type":"pong"}"#);
+        assert_eq!(
+            decode_client_frame(r#"{"type":"ping"}"#).unwrap(),
+            ClientFrame::Ping
         );
         let f = ServerFrame::Presence { online: vec![1, 2] }.to_json();
         assert_eq!(&*f, r#"{"type":"presence","online":[1,2]}"#);

@@ -462,6 +462,7 @@ impl ChatConn {
                     Err(e) => self.out.error(None, &e).await,
                 }
             }
+            ClientFrame::Ping => self.out.frame(&ServerFrame::Pong).await,
             ClientFrame::Typing => {
                 let now = Instant::now();
                 if self

@@ -3,7 +3,7 @@
 use super::socket::*;
 use crate::protocol::close::*;
 use crate::protocol::dto::ChatOut;
-use crate::protocol::frames::ServerFrame;
+use crate::protocol::frames::{decode_client_frame, ClientFrame, ServerFrame};
 use crate::realtime::{Delivery, Sink};
 use crate::state::SharedState;
 use messenger_core::ports::SocketKey;
@@ -98,8 +98,11 @@ impl EventsConn {
             let sent = tokio::select! {
                 _ = stop.cancelled() => return Some((CLOSE_GOING_AWAY, "server shutting down")),
                 incoming = next_incoming(&mut inbox) => match incoming {
+                    Incoming::Text(text) if matches!(decode_client_frame(&text), Ok(ClientFrame::Ping)) => {
+                        self.out.frame(&ServerFrame::Pong).await
+                    }
                     Incoming::Text(_) | Incoming::Binary => {
-                        let err = CoreError::invalid("frame", "/events takes no frames from clients");
+                        let err = CoreError::invalid("frame", "/events takes no frames from clients but ping");
                         Box::pin(self.out.error(None, &err)).await
                     }
                     Incoming::Alive => { heartbeat.pong(); Ok(()) }

@@ -215,3 +215,19 @@ async fn the_feed_takes_no_frames_but_stays_open() {
     let chat = app.create_group(&ann, "Solo", &[]).await;
     assert_eq!(feed.next_event().await["chat"]["chat_id"], chat);
 }
+
+/// A page cannot send WebSocket pings; a `ping` frame gets a `pong` on both sockets, so it can
+/// tell a live connection from a dead one without provoking errors.
+#[tokio::test]
+async fn a_ping_frame_is_answered_by_pong_on_both_sockets() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let ben = app.register("ben").await;
+    let chat = app.create_group(&ann, "Team", &[&ben]).await;
+    let mut feed = app.open_events(&ann).await;
+    feed.send_json(json!({"type": "ping"})).await;
+    assert_eq!(feed.next_json().await, json!({"type": "pong"}));
+    let (mut ws, _) = app.open_chat(&ann, chat).await;
+    ws.send_json(json!({"type": "ping"})).await;
+    assert_eq!(ws.next_of("pong").await, json!({"type": "pong"}));
+}
