@@ -160,12 +160,26 @@ $('#sign-out').addEventListener('click', () => signOut());
 $('#new-chat').addEventListener('click', () => {
   if (state.route.name === 'people') $('#people-search').focus();
 });
+/**
+ * Back in front (a tab shown again, a laptop woken up, a page restored from the back-forward
+ * cache): the connections may have died without a word. Ask an open socket for a sign of life
+ * (no answer counts as a drop, and the chat reconnects with `?since=`), and skip the wait of one
+ * that is down.
+ */
+function wake() {
+  if (!currentSession()) return;
+  state.conv?.reconnectNow();
+  state.conv?.probe();
+  reconnectFeed();
+  probeFeed();
+}
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState !== 'visible') return;
   state.conv?.markRead();
-  // After a sleep the connections may have died without a word: ask for a sign of life.
-  state.conv?.probe();
-  probeFeed();
+  wake();
+});
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted) wake();
 });
 window.addEventListener('focus', () => state.conv?.markRead());
 // The device's network: gone means the sockets are gone (the browser may keep them open for

@@ -2,14 +2,14 @@
 // One open chat's live state: its `/chat/{id}` socket, the messages held, the outbox, read
 // markers, typing and presence. No DOM: what changes is told to a `ConversationView`.
 
-import { ApiError, CloseCode, ErrorCode, PROBE_FRAME, RETRYABLE_CODES, newClientId } from './messenger-client.js';
+import { ApiError, CHANGE_FRAMES, CloseCode, ErrorCode, PROBE_FRAME, RETRYABLE_CODES, newClientId } from './messenger-client.js';
 import { errorText } from './format.js';
 import { dropChat, fetchChat, noteDelete, noteEdit, noteMessage, noteRead, upsertChat } from './feed.js';
 import { client, isViewing, meId, notify, state } from './state.js';
 import { unreadViewing } from './unread.js';
 /**
- * @import {AckFrame, ClientFrame, CreatedFrame, DeletedFrame, ErrorFrame, HistoryFrame, Message,
- *   ReconnectingSocket, ServerFrame, UpdatedFrame} from './messenger-client.js'
+ * @import {AckFrame, ChangeFrame, ChangesFrame, ClientFrame, CreatedFrame, DeletedFrame, ErrorFrame, HistoryFrame,
+ *   Message, ReconnectingSocket, ServerFrame, UpdatedFrame} from './messenger-client.js'
  */
 
 /** A message as shown: a pending one has no id yet. @typedef {Omit<Message, 'message_id'> & {message_id: number | null}} Shown */
@@ -37,7 +37,8 @@ import { unreadViewing } from './unread.js';
  * the change, before anything is drawn, so the view can still measure the old layout.
  * @typedef {object} ConversationView
  * @property {() => void} render the messages or the outbox changed
- * @property {(reconnect: boolean) => void} loaded a first history arrived (again, after a reconnect)
+ * @property {(reconnect: boolean) => void} loaded a first history arrived, or after a reconnect the
+ *   changes since (or a fresh history, when the cursor was refused)
  * @property {() => void} older a page of older messages arrived
  * @property {(mine: boolean) => void} added a new message arrived at the bottom
  * @property {() => void} sent we sent a message
@@ -69,8 +70,6 @@ export class Conversation {
     this.items = new Map();
     /** @type {Map<string, Op>} */
     this.outbox = new Map();
-    /** The highest message id received on this chat's stream: reconnects resume after it. @type {number | null} */
-    this.streamId = null;
     this.hasMore = false;
     this.loadingMore = false;
     /** The first history arrived. */
@@ -78,6 +77,7 @@ export class Conversation {
     /** The socket is open and its history has arrived: frames can be sent. */
     this.live = false;
     this.closed = false;
+    /** The socket opened and its first frame (`history` or `changes`) has not arrived yet. */
     this.awaitingHistory = false;
     /** @type {number[]} */
     this.online = [];
@@ -94,8 +94,9 @@ export class Conversation {
     /** @type {ReconnectingSocket} */
     this.socket = client.chatSocket(chatId, {
       probe: PROBE_FRAME,
-      // After the first history, reconnect from the last id we hold so nothing is missed.
-      after: () => (this.loaded ? (this.streamId ?? 0) : null),
+      // Every reconnect resumes from the newest cursor processed (`?since=`): the first frame is
+      // then `changes`, every creation, edit, deletion and read marker missed, applied as live.
+      since: true,
       onOpen: () => {
         this.awaitingHistory = true;
       },
@@ -188,29 +189,23 @@ export class Conversation {
       case 'history':
         this.onHistory(f);
         break;
+      case 'changes':
+        this.onChanges(f);
+        break;
       case 'presence':
         this.online = Array.isArray(f.online) ? f.online : [];
         this.view.header();
         notify('presence', undefined);
         break;
-      case 'MessageCreated': {
-        const m = f.message;
-        this.bump(m.message_id);
-        this.upsert(m);
-        this.view.added(m.author_id === meId());
-        noteMessage(m);
-        this.stopTyper(m.author_id);
+      case 'MessageCreated':
+        this.applyChange(f);
+        this.view.added(f.message.author_id === meId());
         this.markRead();
         break;
-      }
       case 'MessageUpdated':
-        this.upsert(f.message, true);
-        this.view.render();
-        noteEdit(f.message);
-        break;
       case 'MessageDeleted':
-        this.remove(f.message_id);
-        noteDelete(f.chat_id ?? this.chatId, f.message_id);
+        this.applyChange(f);
+        this.view.render();
         break;
       case 'ack':
         this.onAck(f);
@@ -222,11 +217,55 @@ export class Conversation {
         if (f.user_id !== meId()) this.startTyper(f.user_id);
         break;
       case 'read':
+        this.applyChange(f);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * One change of the chat, live or replayed by a `changes` frame, taken into the messages held
+   * and the chat list; drawing is the caller's.
+   * @param {ChangeFrame} f
+   */
+  applyChange(f) {
+    switch (f.type) {
+      case 'MessageCreated':
+        this.upsert(f.message);
+        noteMessage(f.message);
+        this.stopTyper(f.message.author_id);
+        break;
+      case 'MessageUpdated':
+        this.upsert(f.message, true);
+        noteEdit(f.message);
+        break;
+      case 'MessageDeleted':
+        this.items.delete(f.message_id);
+        noteDelete(f.chat_id ?? this.chatId, f.message_id);
+        break;
+      case 'read':
         noteRead({ ...f, chat_id: f.chat_id ?? this.chatId });
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * The first frame after a reconnect with `?since=`: every change missed, applied as the live
+   * frames would have been. With `has_more` the socket reopens at once from its cursor (the
+   * next page); otherwise the conversation is caught up and live.
+   * @param {ChangesFrame} f
+   */
+  onChanges(f) {
+    if (!this.awaitingHistory) return;
+    this.awaitingHistory = false;
+    const events = Array.isArray(f.events) ? f.events : [];
+    for (const e of events) if (e && CHANGE_FRAMES.includes(e.type)) this.applyChange(e);
+    this.view.loaded(true);
+    if (f.has_more) return;
+    this.goLive();
   }
 
   /** @param {HistoryFrame} f */
@@ -242,46 +281,28 @@ export class Conversation {
     }
     this.awaitingHistory = false;
     const reconnect = this.loaded;
+    // After a reconnect a history (not `changes`) means a fresh opening (the cursor was refused):
+    // show what a fresh load shows, keeping the elements of messages still there.
+    const held = this.items;
+    if (reconnect) this.items = new Map();
     for (const m of messages) {
-      this.bump(m.message_id);
+      const it = held.get(m.message_id);
+      if (it) this.items.set(m.message_id, it);
       this.upsert(m);
     }
-    if (!reconnect) this.hasMore = !!f.has_more;
+    this.hasMore = !!f.has_more;
     this.loaded = true;
     this.view.loaded(reconnect);
-    if (reconnect && f.has_more) {
-      // More than one page was missed: continue from the last one received.
-      this.socket.restart();
-      return;
-    }
-    this.live = true;
     for (const m of messages) noteMessage(m);
-    for (const op of this.outbox.values()) if (!(op.kind === 'create' && op.item.state === 'failed')) this.send(op.frame);
-    if (reconnect) this.refreshRecent();
-    this.markRead();
-    this.view.live();
+    this.goLive();
   }
 
-  /** After a reconnect: edits and deletions made while we were away are not replayed; fetch them. */
-  async refreshRecent() {
-    const upTo = this.streamId ?? 0;
-    let page;
-    try {
-      page = await client.messages(this.chatId, { limit: 100 });
-    } catch {
-      return;
-    }
-    if (this.closed || !page) return;
-    const got = new Map(page.messages.map((m) => [m.message_id, m]));
-    const lo = page.has_more && page.messages.length ? page.messages[0].message_id : 0;
-    const hi = page.messages.length ? page.messages[page.messages.length - 1].message_id : upTo;
-    for (const [id, it] of [...this.items]) {
-      if (id < lo || id > Math.max(hi, upTo)) continue;
-      const m = got.get(id);
-      if (!m) this.items.delete(id);
-      else if (m.text !== it.msg.text || m.edited_at !== it.msg.edited_at) this.upsert(m, true);
-    }
-    this.view.render();
+  /** Caught up: sends what waits in the outbox, and reads what is shown. */
+  goLive() {
+    this.live = true;
+    for (const op of this.outbox.values()) if (!(op.kind === 'create' && op.item.state === 'failed')) this.send(op.frame);
+    this.markRead();
+    this.view.live();
   }
 
   /**
@@ -302,11 +323,6 @@ export class Conversation {
     }
   }
 
-  /** @param {number} id */
-  bump(id) {
-    if (this.streamId == null || id > this.streamId) this.streamId = id;
-  }
-
   /** @param {AckFrame} f */
   onAck(f) {
     const op = this.outbox.get(f.client_id);
@@ -321,10 +337,9 @@ export class Conversation {
     }
     this.outbox.delete(f.client_id);
     if (op.kind === 'create') {
-      this.bump(m.message_id);
       const existing = this.items.get(m.message_id);
       if (existing) {
-        // It came back on the stream first (a reconnect's history): that one stays.
+        // It came back on the stream first (a reconnect's changes): that one stays.
         existing.msg = m;
         touch(existing);
       } else {

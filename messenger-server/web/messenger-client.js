@@ -44,18 +44,30 @@
 /** @typedef {{messages: Message[], has_more: boolean}} MessagePage */
 /** @typedef {{chat: Chat, message: Message}} DirectResult */
 
-/** @typedef {{type: 'history', messages: Message[], has_more: boolean}} HistoryFrame */
+/**
+ * The first frame on a `/chat/{id}` socket (with `cursor`, where the page was read), or the
+ * answer to a `load_more` (without).
+ * @typedef {{type: 'history', messages: Message[], has_more: boolean, cursor?: string}} HistoryFrame
+ */
 /** @typedef {{type: 'presence', online: number[]}} PresenceFrame */
-/** @typedef {{type: 'MessageCreated', message: Message}} CreatedFrame */
-/** @typedef {{type: 'MessageUpdated', message: Message}} UpdatedFrame */
-/** @typedef {{type: 'MessageDeleted', message_id: number, chat_id: number}} DeletedFrame */
+/** @typedef {{type: 'MessageCreated', message: Message, cursor?: string}} CreatedFrame */
+/** @typedef {{type: 'MessageUpdated', message: Message, cursor?: string}} UpdatedFrame */
+/** @typedef {{type: 'MessageDeleted', message_id: number, chat_id: number, cursor?: string}} DeletedFrame */
 /** @typedef {{type: 'ack', client_id: string, message: Message}} AckFrame */
 /**
  * A frame that was refused (the socket stays open); `client_id` names it when it had one.
  * @typedef {{type: 'error', client_id?: string | null, code: string, message: string}} ErrorFrame
  */
 /** @typedef {{type: 'typing', user_id: number}} TypingFrame */
-/** @typedef {{type: 'read', chat_id: number, user_id: number, message_id: number}} ReadFrame */
+/** @typedef {{type: 'read', chat_id: number, user_id: number, message_id: number, cursor?: string}} ReadFrame */
+/** A change of a chat, live or replayed in a `changes` frame. @typedef {CreatedFrame | UpdatedFrame | DeletedFrame | ReadFrame} ChangeFrame */
+/**
+ * The first frame on a `/chat/{id}` socket opened with `?since=` (docs/protocol.md §9.4), instead
+ * of `history`: every change after that cursor, as the live frames would have been, in order.
+ * With `has_more`, the server closes the socket and `ReconnectingSocket` reopens it at once with
+ * `?since=` this frame's `cursor`.
+ * @typedef {{type: 'changes', events: ChangeFrame[], has_more: boolean, cursor: string}} ChangesFrame
+ */
 /** @typedef {{type: 'ready', user_id: number}} ReadyFrame */
 /** @typedef {{type: 'ChatCreated' | 'ChatUpdated', chat: Chat}} ChatFrame */
 /** @typedef {{type: 'ChatDeleted', chat_id: number}} ChatDeletedFrame */
@@ -64,8 +76,8 @@
 /**
  * A frame from the server on `/chat/{id}` or `/events`, the kinds this module knows. The server
  * may send other types (the protocol grows): those arrive too, and a client ignores them.
- * @typedef {HistoryFrame | PresenceFrame | CreatedFrame | UpdatedFrame | DeletedFrame | AckFrame | ErrorFrame
- *   | TypingFrame | ReadFrame | ReadyFrame | ChatFrame | ChatDeletedFrame | ResetFrame} ServerFrame
+ * @typedef {HistoryFrame | ChangesFrame | PresenceFrame | CreatedFrame | UpdatedFrame | DeletedFrame | AckFrame
+ *   | ErrorFrame | TypingFrame | ReadFrame | ReadyFrame | ChatFrame | ChatDeletedFrame | ResetFrame} ServerFrame
  */
 
 /** @typedef {{type: string} & Record<string, unknown>} ClientFrame a frame to the server */
@@ -83,7 +95,7 @@ export const CloseCode = Object.freeze({
   TOKEN_REVOKED: 4001,
   /** Removed from the chat, left it, or it was deleted (`/chat/{id}` only): do not reconnect. */
   CHAT_GONE: 4003,
-  /** The socket fell behind (slow consumer): reconnect at once, with `?after=`. */
+  /** The socket fell behind (slow consumer): reconnect at once, with `?since=` (or `?after=`). */
   SLOW_CONSUMER: 4008,
   /**
    * Not sent by the server: the connection ended without a close frame (a browser reports this),
@@ -191,10 +203,23 @@ export const PROBE_AFTER_MS = 25000;
 /** Default time the server has to answer a probe, or any frame it always answers. */
 export const ANSWER_WITHIN_MS = 5000;
 
+/** The query parameter that resumes a `/chat/{id}` socket from a cursor (docs/protocol.md §9.4). */
+export const SINCE_PARAM = 'since';
+/** The type of the first frame on a socket opened with `?since=`: the changes after the cursor. */
+export const CHANGES_FRAME = 'changes';
 /**
- * A frame for `probe`: the protocol has no ping a page can send (browsers cannot send WebSocket
- * pings), but it promises an `error` frame for an unknown type, on both sockets, leaving the
- * connection open; any answer proves the connection alive.
+ * The frames of a `/chat/{id}` socket that carry the chat's position after them (`cursor`): the
+ * opening `history` (a `load_more` answer has none), `changes`, and every change frame.
+ * @type {readonly string[]}
+ */
+export const CURSOR_FRAMES = Object.freeze(['history', CHANGES_FRAME, 'MessageCreated', 'MessageUpdated', 'MessageDeleted', 'read']);
+/** The change frames, the ones a `changes` frame replays. @type {readonly string[]} */
+export const CHANGE_FRAMES = Object.freeze(['MessageCreated', 'MessageUpdated', 'MessageDeleted', 'read']);
+
+/**
+ * A frame for `probe`: browsers cannot send WebSocket pings, so the server answers this frame
+ * with `{"type": "pong"}` on both sockets (docs/protocol.md §7.3); any answer proves the
+ * connection alive.
  */
 export const PROBE_FRAME = Object.freeze({ type: 'ping' });
 
@@ -253,7 +278,15 @@ const OPEN = 1;
 
 /**
  * @typedef {object} ReconnectingSocketOptions
- * @property {() => string} url the URL of the next attempt, built each time (so `?after=` is current)
+ * @property {(since: string | null) => string} url the URL of the next attempt, built each time
+ *   (so `?after=` is current); `since`: the cursor to resume from (with the `since` option), else null
+ * @property {boolean} [since] keep the newest `cursor` of the frames (`CURSOR_FRAMES`, read after
+ *   `onFrame` returns) and reopen with it: `url(cursor)`. A `changes` frame with `has_more` reopens
+ *   at once with its cursor. `/chat/{id}` sockets only (docs/protocol.md §9.4)
+ * @property {string | null} [cursor] with `since`: a cursor to resume from on the first opening
+ * @property {() => Promise<boolean>} [refusedSince] with `since`, after an upgrade with a cursor that
+ *   never opened (and passed `check`): whether the server refused it (it answers over HTTP, so the
+ *   network is not the cause). True forgets the cursor: the next opening is a fresh one (`history`)
  * @property {(frame: ServerFrame) => void} onFrame every frame, parsed (frames that are not JSON are dropped)
  * @property {() => void} [onOpen]
  * @property {(info: DownInfo) => void} [onDown] the socket closed and will be reopened
@@ -298,6 +331,13 @@ export class ReconnectingSocket {
     this.quietTimer = undefined;
     /** Gives up on a connection whose answer is overdue. @type {ReturnType<typeof setTimeout> | undefined} */
     this.answerTimer = undefined;
+    /**
+     * With `since`: the newest cursor seen, where the next opening resumes; null: a fresh opening.
+     * @type {string | null}
+     */
+    this.cursor = options.since ? (options.cursor ?? null) : null;
+    /** The cursor the current (or last) socket was opened with. @type {string | null} */
+    this.openedSince = null;
   }
 
   /** Opens the socket (and keeps it open until `stop`). */
@@ -421,8 +461,10 @@ export class ReconnectingSocket {
     this.retryAt = 0;
     const Ctor = this.options.WebSocket ?? /** @type {WebSocketConstructor | undefined} */ (globalThis.WebSocket);
     if (!Ctor) throw new Error('messenger-client: no WebSocket here; pass one as the WebSocket option');
-    const ws = new Ctor(this.options.url());
+    const since = this.options.since ? this.cursor : null;
+    const ws = new Ctor(this.options.url(since));
     this.ws = ws;
+    this.openedSince = since;
     this.opened = false;
     let heard = false;
     // The server speaks first on both sockets (`history`, `ready`): silence means a dead connection.
@@ -443,6 +485,7 @@ export class ReconnectingSocket {
       }
       this.heard();
       this.options.onFrame(frame);
+      if (this.options.since) this.noteCursor(ws, frame);
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
@@ -451,6 +494,18 @@ export class ReconnectingSocket {
       if (this.stopped) return;
       this.closed(e.code, this.opened);
     };
+  }
+
+  /**
+   * Keeps the frame's cursor; after a `changes` frame with `has_more`, reopens at once from it
+   * (the server closes that socket with 1000 right after the frame).
+   * @private
+   * @param {WebSocketLike} ws
+   * @param {any} frame
+   */
+  noteCursor(ws, frame) {
+    if (typeof frame.cursor === 'string' && frame.cursor && CURSOR_FRAMES.includes(frame.type)) this.cursor = frame.cursor;
+    if (frame.type === CHANGES_FRAME && frame.has_more && this.ws === ws && !this.stopped) this.restart();
   }
 
   /**
@@ -479,14 +534,16 @@ export class ReconnectingSocket {
     this.retryAt = Date.now() + delay;
     this.options.onDown?.({ code, opened, delay, firstRefusal });
     if (this.stopped) return; // onDown may have stopped it
-    this.timer = setTimeout(() => this.retry(opened), delay);
+    const since = this.openedSince;
+    this.timer = setTimeout(() => this.retry(opened, since), delay);
   }
 
   /**
    * @private
    * @param {boolean} opened
+   * @param {string | null} since the cursor the socket that closed was opened with
    */
-  async retry(opened) {
+  async retry(opened, since = null) {
     this.retryAt = 0;
     if (!opened && this.options.check) {
       let ok = true;
@@ -499,6 +556,17 @@ export class ReconnectingSocket {
         this.stopped = true;
         return;
       }
+    }
+    if (!opened && since != null && this.options.refusedSince && !this.stopped) {
+      // An upgrade with a cursor failed while the server answers HTTP: the cursor was refused
+      // (400), so start afresh rather than retry it forever.
+      let refused = false;
+      try {
+        refused = await this.options.refusedSince();
+      } catch {
+        // Could not tell (offline): keep the cursor.
+      }
+      if (refused && this.cursor === since) this.cursor = null;
     }
     if (!this.stopped && !this.ws) this.open();
   }
@@ -529,6 +597,13 @@ export class ReconnectingSocket {
  * @typedef {object} SocketOptions the `ReconnectingSocketOptions` without `url`, plus:
  * @property {() => number | null | undefined} [after] the highest message id held: reconnects
  *   resume after it with `?after=` (`/chat/{id}` only); null or undefined: the server's default
+ * @property {boolean} [since] `/chat/{id}` only: keep the newest cursor and reconnect with
+ *   `?since=` it (a `changes` frame first, instead of `history`; `has_more` pages are followed at
+ *   once); `after` then only applies while no cursor is known. A refused cursor (the upgrade fails
+ *   while the chat answers over HTTP) is dropped: the next opening is fresh (`history`)
+ * @property {string | null} [cursor] with `since`: resume from this cursor on the first opening
+ * @property {() => Promise<boolean>} [refusedSince] see `ReconnectingSocketOptions` (chatSocket
+ *   provides one: `GET /chats/{id}` got an answer)
  * @property {(frame: ServerFrame) => void} onFrame
  * @property {() => void} [onOpen]
  * @property {(info: DownInfo) => void} [onDown]
@@ -761,23 +836,26 @@ export class MessengerClient {
   // -- sockets --
 
   /**
-   * The `ws:`/`wss:` URL of a socket path, with the token and, when given, `?after=`.
+   * The `ws:`/`wss:` URL of a socket path, with the token and, when given, `?since=` or else `?after=`
+   * (the server refuses both together).
    * @param {string} path `/events` or `/chat/{id}`
-   * @param {{after?: number | null}} [opts]
+   * @param {{after?: number | null, since?: string | null}} [opts]
    */
-  socketUrl(path, { after } = {}) {
+  socketUrl(path, { after, since } = {}) {
     const base = this.baseUrl || globalThis.location?.origin;
     if (!base) throw new Error('messenger-client: no baseUrl and no page location to take it from');
     const url = new URL(path, base);
     url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
     if (this.token) url.searchParams.set('token', this.token);
-    if (after != null) url.searchParams.set('after', String(after));
+    if (since != null) url.searchParams.set(SINCE_PARAM, since);
+    else if (after != null) url.searchParams.set('after', String(after));
     return url.toString();
   }
 
   /**
    * A reconnecting socket on `path` (not opened yet: call `start()`). Each attempt builds its
-   * URL afresh: the current token, and `?after=` from `opts.after`.
+   * URL afresh: the current token, and `?since=` the socket's cursor (with `opts.since`), else
+   * `?after=` from `opts.after`.
    * @param {string} path
    * @param {SocketOptions} opts
    */
@@ -787,7 +865,7 @@ export class MessengerClient {
       WebSocket: this.options.WebSocket,
       random: this.options.random,
       ...rest,
-      url: () => this.socketUrl(path, { after: after?.() }),
+      url: (since) => this.socketUrl(path, since != null ? { since } : { after: after?.() }),
     });
   }
 
@@ -800,11 +878,27 @@ export class MessengerClient {
   }
 
   /**
-   * One chat's socket (`/chat/{id}`): history, live events, and sending frames.
+   * One chat's socket (`/chat/{id}`): history (or, with `opts.since`, the `changes` since the
+   * socket's cursor), live events, and sending frames.
    * @param {number} chatId
    * @param {SocketOptions} opts
    */
   chatSocket(chatId, opts) {
-    return this.socket(`/chat/${chatId}`, opts);
+    const refusedSince = () => this.answers(`/chats/${chatId}`);
+    return this.socket(`/chat/${chatId}`, opts.since ? { refusedSince, ...opts } : opts);
+  }
+
+  /**
+   * Whether the server answers a GET of `path` at all (any status): false only when it was not
+   * reached.
+   * @param {string} path
+   */
+  async answers(path) {
+    try {
+      await this.request('GET', path);
+      return true;
+    } catch (e) {
+      return !(e instanceof ApiError && e.status === 0);
+    }
   }
 }

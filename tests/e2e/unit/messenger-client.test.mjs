@@ -6,6 +6,8 @@ import { beforeEach, afterEach, describe, mock, test } from 'node:test';
 import {
   ANSWER_WITHIN_MS,
   ApiError,
+  CHANGES_FRAME,
+  CURSOR_FRAMES,
   CloseCode,
   ErrorCode,
   MAX_BACKOFF_MS,
@@ -14,6 +16,7 @@ import {
   PROBE_FRAME,
   QUICK_RETRY_MS,
   ReconnectingSocket,
+  SINCE_PARAM,
   backoffDelay,
   expectsAnswer,
   parseError,
@@ -616,6 +619,180 @@ describe('ReconnectingSocket: a connection that stops answering', () => {
     assert.equal(FakeSocket.all.length, 2, 'the network is back: at once');
     last().serverClose(1006);
     assert.equal(log.downs.at(-1).delay, 1000, 'a server that is down still backs off');
+    socket.stop();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Catch-up with ?since= (docs/protocol.md §9.4)
+
+describe('chat sockets resuming with ?since=', () => {
+  const since = (ws) => new URL(ws.url).searchParams.get(SINCE_PARAM);
+  const msg = (id, text = `m${id}`) => ({ message_id: id, chat_id: 7, author_id: 2, text, created_at: 't', edited_at: null });
+
+  /** A chat socket with `since`, its frames recorded, and a fetch answering `GET /chats/7` with `status` (0: unreachable). */
+  function sinceSocket({ status = 200, after, cursor } = {}) {
+    const fetch = fakeFetch(async () => {
+      if (status.value === 0 || status === 0) throw new TypeError('Failed to fetch');
+      return respond(status.value ?? status, { chat_id: 7 });
+    });
+    const client = new MessengerClient({ baseUrl: 'http://h', token: 't', WebSocket: FakeSocket, random: half, fetch });
+    const frames = [];
+    const socket = client.chatSocket(7, { since: true, after, cursor, onFrame: (f) => frames.push(f) });
+    return { socket, frames, fetch };
+  }
+
+  test('the named constants', () => {
+    assert.equal(SINCE_PARAM, 'since');
+    assert.equal(CHANGES_FRAME, 'changes');
+    for (const t of ['history', 'changes', 'MessageCreated', 'MessageUpdated', 'MessageDeleted', 'read']) assert.ok(CURSOR_FRAMES.includes(t), t);
+    assert.equal(CURSOR_FRAMES.includes('ack'), false);
+  });
+
+  test('socketUrl: since= when given (and then no after=)', () => {
+    const client = new MessengerClient({ baseUrl: 'http://h', token: 't' });
+    const u = new URL(client.socketUrl('/chat/7', { since: '7.42', after: 40 }));
+    assert.equal(u.searchParams.get('since'), '7.42');
+    assert.equal(u.searchParams.has('after'), false);
+    assert.equal(new URL(client.socketUrl('/chat/7', { since: null, after: 40 })).searchParams.get('after'), '40');
+  });
+
+  test('the first opening is plain; every reconnect resumes from the newest cursor processed', async () => {
+    const { socket, frames } = sinceSocket({ after: () => 99 });
+    socket.start();
+    // No cursor yet: neither since= nor (before anything is held) a cursor-less resume.
+    assert.equal(since(last()), null);
+    last().serverOpen();
+    last().serverSend({ type: 'history', messages: [msg(1)], has_more: false, cursor: '7.1' });
+    assert.equal(socket.cursor, '7.1');
+    last().serverSend({ type: 'presence', online: [1] });
+    last().serverSend({ type: 'MessageCreated', message: msg(2), cursor: '7.2' });
+    assert.equal(socket.cursor, '7.2');
+    last().serverSend({ type: 'MessageUpdated', message: msg(1, 'edited'), cursor: '7.3' });
+    last().serverSend({ type: 'ack', client_id: 'c', message: msg(3) });
+    assert.equal(socket.cursor, '7.3', 'an ack carries no cursor');
+    last().serverSend({ type: 'MessageDeleted', message_id: 2, chat_id: 7, cursor: '7.4' });
+    last().serverSend({ type: 'read', chat_id: 7, user_id: 2, message_id: 1, cursor: '7.5' });
+    assert.equal(socket.cursor, '7.5');
+    // A load_more answer has no cursor and leaves it alone.
+    last().serverSend({ type: 'history', messages: [], has_more: false });
+    assert.equal(socket.cursor, '7.5');
+    assert.equal(frames.length, 8);
+
+    last().serverClose(1006);
+    mock.timers.tick(500);
+    await flush();
+    assert.equal(FakeSocket.all.length, 2);
+    assert.equal(since(last()), '7.5');
+    assert.equal(new URL(last().url).searchParams.has('after'), false, 'since= and after= never together');
+
+    // A slow-consumer close and a server shutdown resume the same way, and so does restart().
+    last().serverOpen();
+    last().serverSend({ type: 'changes', events: [{ type: 'MessageCreated', message: msg(4), cursor: '7.6' }], has_more: false, cursor: '7.6' });
+    assert.equal(socket.cursor, '7.6');
+    last().serverClose(CloseCode.SLOW_CONSUMER);
+    mock.timers.tick(QUICK_RETRY_MS);
+    await flush();
+    assert.equal(since(last()), '7.6');
+    last().serverOpen();
+    last().serverSend({ type: 'changes', events: [], has_more: false, cursor: '7.6' });
+    last().serverClose(CloseCode.GOING_AWAY);
+    mock.timers.tick(QUICK_RETRY_MS);
+    await flush();
+    assert.equal(since(last()), '7.6');
+    socket.restart();
+    assert.equal(since(last()), '7.6');
+    socket.stop();
+  });
+
+  test('changes with has_more reopen at once from the frame’s cursor, without a drop', async () => {
+    const downs = [];
+    const client = new MessengerClient({ baseUrl: 'http://h', token: 't', WebSocket: FakeSocket, random: half });
+    const frames = [];
+    const socket = client.chatSocket(7, { since: true, cursor: '7.10', onFrame: (f) => frames.push(f), onDown: (d) => downs.push(d) });
+    socket.start();
+    assert.equal(since(last()), '7.10');
+    const first = last();
+    first.serverOpen();
+    first.serverSend({
+      type: 'changes',
+      events: [{ type: 'MessageCreated', message: msg(11), cursor: '7.11' }],
+      has_more: true,
+      cursor: '7.1010',
+    });
+    // The frame was handed over first, then a new socket opened at once with the new cursor.
+    assert.equal(frames.length, 1);
+    assert.equal(FakeSocket.all.length, 2);
+    assert.equal(since(last()), '7.1010');
+    assert.equal(first.closedWith, CloseCode.NORMAL);
+    // The server's own 1000 close of the old socket reports nothing.
+    first.serverClose(CloseCode.NORMAL);
+    await flush();
+    assert.deepEqual(downs, []);
+    last().serverOpen();
+    last().serverSend({ type: 'changes', events: [], has_more: false, cursor: '7.1020' });
+    assert.equal(FakeSocket.all.length, 2, 'the last page stays open');
+    assert.equal(socket.cursor, '7.1020');
+    socket.stop();
+  });
+
+  test('a refused cursor (the upgrade fails, the chat answers over HTTP) falls back to a plain open', async () => {
+    const { socket, fetch } = sinceSocket({ status: 200 });
+    socket.start();
+    last().serverOpen();
+    last().serverSend({ type: 'history', messages: [], has_more: false, cursor: '9.1' });
+    last().serverClose(1006);
+    mock.timers.tick(500);
+    await flush();
+    // The upgrade with since= is refused (a browser sees 1006 without an open).
+    assert.equal(since(last()), '9.1');
+    last().serverClose(1006);
+    mock.timers.tick(1000);
+    await flush();
+    await flush();
+    assert.ok(fetch.calls.some((c) => c.url === 'http://h/chats/7'), 'asked the server over HTTP');
+    assert.equal(FakeSocket.all.length, 3);
+    assert.equal(since(last()), null, 'a fresh open, without since=');
+    assert.equal(new URL(last().url).searchParams.has('after'), false);
+    assert.equal(socket.cursor, null);
+    // The fresh history gives a cursor again.
+    last().serverOpen();
+    last().serverSend({ type: 'history', messages: [], has_more: false, cursor: '7.3' });
+    assert.equal(socket.cursor, '7.3');
+    socket.stop();
+  });
+
+  test('an upgrade lost to the network (HTTP unreachable too) keeps the cursor', async () => {
+    const status = { value: 0 };
+    const { socket } = sinceSocket({ status });
+    socket.start();
+    last().serverOpen();
+    last().serverSend({ type: 'history', messages: [], has_more: false, cursor: '7.5' });
+    last().serverClose(1006);
+    mock.timers.tick(500);
+    await flush();
+    last().serverClose(1006);
+    mock.timers.tick(1000);
+    await flush();
+    await flush();
+    assert.equal(FakeSocket.all.length, 3);
+    assert.equal(since(last()), '7.5');
+    assert.equal(socket.cursor, '7.5');
+    socket.stop();
+  });
+
+  test('without the since option nothing changes: ?after= as before, changes frames not followed', async () => {
+    const client = new MessengerClient({ baseUrl: 'http://h', token: 't', WebSocket: FakeSocket, random: half });
+    const socket = client.chatSocket(7, { after: () => 42, onFrame: () => {} });
+    socket.start();
+    last().serverOpen();
+    last().serverSend({ type: 'history', messages: [], has_more: false, cursor: '7.1' });
+    assert.equal(socket.cursor, null);
+    last().serverSend({ type: 'changes', events: [], has_more: true, cursor: '7.2' });
+    assert.equal(FakeSocket.all.length, 1);
+    socket.restart();
+    assert.equal(since(last()), null);
+    assert.equal(new URL(last().url).searchParams.get('after'), '42');
     socket.stop();
   });
 });
