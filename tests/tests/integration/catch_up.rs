@@ -104,23 +104,56 @@ async fn change_while_away(
     (edited, deleted)
 }
 
+/// A group of three with a few messages, and ben gone from it with the cursor of his history.
+struct Away {
+    ann: TestUser,
+    ben: TestUser,
+    cat: TestUser,
+    chat: i64,
+    /// The messages sent before ben left.
+    older: Vec<i64>,
+    cursor: String,
+    /// What ben's page showed when he left.
+    screen: Screen,
+}
+
+impl Away {
+    async fn leave(node: &TestApp) -> Away {
+        let ann = node.register("ann").await;
+        let ben = node.register("ben").await;
+        let cat = node.register("cat").await;
+        let chat = node.create_group(&ann, "Team", &[&ben, &cat]).await;
+        let mut older = Vec::new();
+        for i in 0..3 {
+            let m = node.send(&ann, chat, &format!("before {i}")).await;
+            older.push(m["message_id"].as_i64().expect("message_id"));
+        }
+        let (ws, history) = node.open_chat(&ben, chat).await;
+        ws.close().await;
+        Away {
+            ann,
+            ben,
+            cat,
+            chat,
+            older,
+            cursor: cursor_of(&history),
+            screen: Screen::from_history(&history),
+        }
+    }
+}
+
 /// The scenario on two nodes (which may be one): `reader` leaves `first`, the changes happen on
 /// `second`, `reader` comes back to `first` with its cursor.
 async fn away_and_back(first: &TestApp, second: &TestApp) {
-    let ann = first.register("ann").await;
-    let ben = first.register("ben").await;
-    let cat = first.register("cat").await;
-    let chat = first.create_group(&ann, "Team", &[&ben, &cat]).await;
-    let mut older = Vec::new();
-    for i in 0..3 {
-        let m = first.send(&ann, chat, &format!("before {i}")).await;
-        older.push(m["message_id"].as_i64().expect("message_id"));
-    }
-
-    let (ws, history) = first.open_chat(&ben, chat).await;
-    let cursor = cursor_of(&history);
-    let mut screen = Screen::from_history(&history);
-    ws.close().await;
+    let Away {
+        ann,
+        ben,
+        cat,
+        chat,
+        older,
+        cursor,
+        mut screen,
+    } = Away::leave(first).await;
 
     let (edited, deleted) = change_while_away(second, chat, &ann, &cat, &older).await;
 
@@ -283,19 +316,15 @@ async fn a_cursor_survives_restarts_of_every_node_and_of_redis() {
         redis_prefix: "catch-up".into(),
     };
     let node = spawn_on(&backend).await;
-    let ann = node.register("ann").await;
-    let ben = node.register("ben").await;
-    let cat = node.register("cat").await;
-    let chat = node.create_group(&ann, "Team", &[&ben, &cat]).await;
-    let mut older = Vec::new();
-    for i in 0..3 {
-        let m = node.send(&ann, chat, &format!("before {i}")).await;
-        older.push(m["message_id"].as_i64().expect("message_id"));
-    }
-    let (ws, history) = node.open_chat(&ben, chat).await;
-    let cursor = cursor_of(&history);
-    let mut screen = Screen::from_history(&history);
-    ws.close().await;
+    let Away {
+        ann,
+        ben,
+        cat,
+        chat,
+        older,
+        cursor,
+        mut screen,
+    } = Away::leave(&node).await;
     let (edited, deleted) = change_while_away(&node, chat, &ann, &cat, &older).await;
 
     node.stop().await.expect("stopped cleanly");
