@@ -6,6 +6,7 @@ import { ApiError, CHANGE_FRAMES, CloseCode, ErrorCode, PROBE_FRAME, RETRYABLE_C
 import { errorText } from './format.js';
 import { dropChat, fetchChat, noteDelete, noteEdit, noteMessage, noteRead, upsertChat } from './feed.js';
 import { client, isViewing, meId, notify, state } from './state.js';
+import { noteOthersRead } from './receipts.js';
 import { unreadViewing } from './unread.js';
 /**
  * @import {AckFrame, ChangeFrame, ChangesFrame, ClientFrame, CreatedFrame, DeletedFrame, ErrorFrame, HistoryFrame,
@@ -292,6 +293,10 @@ export class Conversation {
     }
     this.hasMore = !!f.has_more;
     this.loaded = true;
+    // The opening page carries every participant's marker: receipts are right from the start.
+    for (const r of f.read_markers ?? []) {
+      noteOthersRead({ type: 'read', chat_id: this.chatId, user_id: r.user_id, message_id: r.message_id });
+    }
     this.view.loaded(reconnect);
     for (const m of messages) noteMessage(m);
     this.goLive();

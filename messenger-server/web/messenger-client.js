@@ -47,7 +47,8 @@
 /**
  * The first frame on a `/chat/{id}` socket (with `cursor`, where the page was read), or the
  * answer to a `load_more` (without).
- * @typedef {{type: 'history', messages: Message[], has_more: boolean, cursor?: string}} HistoryFrame
+ * @typedef {{type: 'history', messages: Message[], has_more: boolean, cursor?: string,
+ *   read_markers?: {user_id: number, message_id: number}[]}} HistoryFrame
  */
 /** @typedef {{type: 'presence', online: number[]}} PresenceFrame */
 /** @typedef {{type: 'MessageCreated', message: Message, cursor?: string}} CreatedFrame */

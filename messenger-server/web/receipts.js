@@ -1,10 +1,10 @@
 // @ts-check
 // Other people's read markers, for the read receipts on our own messages.
 //
-// The protocol sends a `read` frame when a participant's marker moves (on the chat's sockets and
-// on every participant's `/events`) but never the markers as they stand. So the page keeps the
-// markers it has seen move, per account in localStorage; a marker it never saw move is unknown,
-// and the message shows as sent, not seen.
+// A chat socket's opening `history` carries every participant's marker, and a `read` frame
+// follows each move (on the chat's sockets and on every participant's `/events`). The page also
+// keeps the markers it has seen, per account in localStorage, so that the chat list's previews
+// can show receipts for chats it has not opened since the page loaded.
 
 import { currentSession, meId, notify, store } from './state.js';
 /** @import {ReadFrame} from './messenger-client.js' */

@@ -175,6 +175,15 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
+/// A participant's read marker.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReadMarkerOut {
+    /// The reader.
+    pub user_id: i64,
+    /// The last message they have read.
+    pub message_id: i64,
+}
+
 /// A frame the server sends.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type")]
@@ -190,6 +199,10 @@ pub enum ServerFrame {
         /// on older pages (`load_more`).
         #[serde(skip_serializing_if = "Option::is_none")]
         cursor: Option<String>,
+        /// Every participant's read marker, on the opening page only (later moves arrive as
+        /// `read` frames).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        read_markers: Option<Vec<ReadMarkerOut>>,
     },
     /// `?since=`: every change after the cursor, as the live frames would have been.
     #[serde(rename = "changes")]

@@ -4,7 +4,7 @@ use super::socket::*;
 use crate::protocol::close::*;
 use crate::protocol::cursor;
 use crate::protocol::dto::MessageOut;
-use crate::protocol::frames::{decode_client_frame, ClientFrame, ServerFrame};
+use crate::protocol::frames::{decode_client_frame, ClientFrame, ReadMarkerOut, ServerFrame};
 use crate::realtime::{Delivery, Sink};
 use crate::send::{self, await_duplicate};
 use crate::state::SharedState;
@@ -308,10 +308,23 @@ impl ChatConn {
             .map(|m| m.id.get())
             .or(after.map(MessageId::get))
             .unwrap_or(0);
+        let read_markers = self
+            .state
+            .services
+            .chats
+            .read_markers(self.user(), self.chat)
+            .await?
+            .into_iter()
+            .map(|m| ReadMarkerOut {
+                user_id: m.user_id.get(),
+                message_id: m.message_id.get(),
+            })
+            .collect();
         let frame = ServerFrame::History {
             messages: page.messages.iter().map(MessageOut::from).collect(),
             has_more: page.has_more,
             cursor: Some(cursor::encode(self.chat, EventSeq(from))),
+            read_markers: Some(read_markers),
         };
         Ok((page, from, frame))
     }
@@ -456,6 +469,7 @@ impl ChatConn {
                             messages: page.messages.iter().map(MessageOut::from).collect(),
                             has_more: page.has_more,
                             cursor: None,
+                            read_markers: None,
                         };
                         self.out.frame(&frame).await
                     }

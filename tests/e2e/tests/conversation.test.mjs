@@ -13,6 +13,7 @@ import {
   openChat,
   savedMessage,
   send,
+  signIn,
   signedUpPeople,
   tokenOf,
   until,
@@ -41,6 +42,18 @@ async function createGroup(page, name, usernames) {
 function chatLines(page) {
   return page.getByTestId('conversation').getByTestId('chat-line').allTextContents();
 }
+
+scenario('read receipts show on a device that did not see them happen', async ({ person }) => {
+  const [[a, ia], [b, ib]] = await signedUpPeople(person, ['ann', 'ben']);
+  await messageFromPeople(a.page, ib.username, 'Read before you came');
+  await b.page.getByTestId('chat-item').filter({ hasText: ia.username }).click();
+  await labelled(a.page, 'Read before you came', 'Seen');
+  // Ann on a new device: nothing in its storage; the opening history carries Ben's marker.
+  const elsewhere = await person('ann elsewhere');
+  await signIn(elsewhere.page, ia);
+  await openChat(elsewhere.page, ib.username);
+  await labelled(elsewhere.page, 'Read before you came', 'Seen');
+});
 
 scenario('read receipts: a second tick in a direct chat, who has read it in a group', async ({ person }) => {
   const [[a, ia], [b, ib], [c, ic]] = await signedUpPeople(person, ['ann', 'ben', 'cat']);
@@ -91,7 +104,18 @@ scenario('a "new messages" divider where the unread ones start', async ({ server
   await messageLocator(b.page, 'New four').waitFor();
   assert.equal(await next(), 'New one');
 
-  // Opened again, everything is read: no divider.
+  // Opened again, everything is read: no divider. (The server answers no `read` frame, so wait
+  // until it has stored Ben's marker rather than race it with the next opening.)
+  const benToken = await tokenOf(b.page);
+  const chatOfBen = Number(await item.getAttribute('data-chat-id'));
+  await until(
+    b.page,
+    async ([url, token, id]) => {
+      const res = await fetch(`${url}/chats/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      return res.ok && (await res.json()).unread_count === 0;
+    },
+    [server.url, benToken, chatOfBen],
+  );
   await b.page.goto('/#/');
   await item.click();
   await messageLocator(b.page, 'New four').waitFor();

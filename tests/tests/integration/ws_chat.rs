@@ -789,3 +789,56 @@ async fn a_socket_that_stops_reading_is_closed_and_catches_up_with_after() {
         }
     }
 }
+
+/// A page shows read receipts as soon as it opens a chat: the opening history carries every
+/// participant's marker (later moves come as `read` frames); older pages do not repeat them.
+#[tokio::test]
+async fn the_opening_history_carries_every_read_marker() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let ben = app.register("ben").await;
+    let cat = app.register("cat").await;
+    let chat = app.create_group(&ann, "Team", &[&ben, &cat]).await;
+    let first = app.send(&ann, chat, "one").await;
+    let second = app.send(&ann, chat, "two").await;
+    for (who, upto) in [(&ben, &second), (&cat, &first)] {
+        let (status, body) = app
+            .post(
+                &format!("/chats/{chat}/read"),
+                &who.token,
+                json!({"message_id": upto["message_id"]}),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 204, "{body}");
+    }
+    let (mut ws, history) = app.open_chat(&ann, chat).await;
+    let mut markers: Vec<(i64, i64)> = history["read_markers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("read_markers: {history}"))
+        .iter()
+        .map(|m| {
+            (
+                m["user_id"].as_i64().unwrap(),
+                m["message_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    markers.sort();
+    let mut expected = vec![
+        (ben.id, second["message_id"].as_i64().unwrap()),
+        (cat.id, first["message_id"].as_i64().unwrap()),
+    ];
+    expected.sort();
+    assert_eq!(markers, expected);
+    ws.send_json(json!({"type": "load_more", "before": second["message_id"]}))
+        .await;
+    // The reads themselves come after the page too (they are in the log after its last message).
+    let older = loop {
+        let frame = ws.next_event().await;
+        if frame["type"] == "history" {
+            break frame;
+        }
+        assert_eq!(frame["type"], "read", "{frame}");
+    };
+    assert!(older.get("read_markers").is_none(), "{older}");
+}
