@@ -109,24 +109,22 @@ impl Storage {
         let pg = postgres::connect(database_url.expose(), PG_CONNECTIONS)
             .await
             .map_err(OpenError::Postgres)?;
-        match migrations {
-            Migrations::Apply => postgres::migrate(&pg).await.map_err(OpenError::Migrate)?,
-            Migrations::RequireCurrent => {
-                let pending = postgres::pending_migrations(&pg)
-                    .await
-                    .map_err(OpenError::Postgres)?;
-                if pending > 0 {
-                    return Err(OpenError::SchemaBehind { pending });
-                }
+        let redis = match Self::prepare(&pg, migrations, redis_url, redis_prefix).await {
+            Ok(redis) => redis,
+            Err(e) => {
+                // An embedder or a test may try again in this process: nothing left open.
+                pg.close().await;
+                return Err(e);
             }
-        }
-        let redis = Redis::connect(redis_url.expose(), redis_prefix)
-            .await
-            .map_err(OpenError::Redis)?;
+        };
         let messages = Arc::new(PgMessageStore::new(pg.clone()));
         let stream = Arc::new(RedisChatStream::new(redis.clone(), messages.clone()));
         // Redis may be behind the store (it lost its newest writes): positions must not repeat.
-        stream.raise_counter().await.map_err(OpenError::Align)?;
+        if let Err(e) = stream.raise_counter().await {
+            redis.quit().await;
+            pg.close().await;
+            return Err(OpenError::Align(e));
+        }
         let ports = Ports {
             users: Arc::new(PgUserRepo::new(pg.clone())),
             chats: Arc::new(RedisMembers::new(
@@ -152,6 +150,29 @@ impl Storage {
                 redis_url: redis_url.clone(),
             }),
         })
+    }
+
+    /// Brings the schema to what `migrations` asks, then connects to Redis.
+    async fn prepare(
+        pg: &PgPool,
+        migrations: Migrations,
+        redis_url: &Secret,
+        redis_prefix: &str,
+    ) -> Result<Arc<Redis>, OpenError> {
+        match migrations {
+            Migrations::Apply => postgres::migrate(pg).await.map_err(OpenError::Migrate)?,
+            Migrations::RequireCurrent => {
+                let pending = postgres::pending_migrations(pg)
+                    .await
+                    .map_err(OpenError::Postgres)?;
+                if pending > 0 {
+                    return Err(OpenError::SchemaBehind { pending });
+                }
+            }
+        }
+        Redis::connect(redis_url.expose(), redis_prefix)
+            .await
+            .map_err(OpenError::Redis)
     }
 
     /// Whether the state survives a restart of the process (false in memory).

@@ -82,11 +82,12 @@ pub(crate) fn classify(e: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => true,
         // SQLSTATE classes: 08 connection exception, 40 transaction rollback (serialization,
         // deadlock), 53 insufficient resources, 57 operator intervention (statement timeout,
-        // shutdown), 58 system error.
+        // shutdown), 58 system error; and 25006, a write on a primary demoted by a failover.
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            ["08", "40", "53", "57", "58"]
-                .iter()
-                .any(|c| code.starts_with(c))
+            code == "25006"
+                || ["08", "40", "53", "57", "58"]
+                    .iter()
+                    .any(|c| code.starts_with(c))
         }),
         _ => false,
     };

@@ -72,11 +72,11 @@ pub(crate) fn classify(e: fred::error::Error) -> StoreError {
         | ErrorKind::NotFound
         | ErrorKind::Url
         | ErrorKind::Config => true,
-        // Server error replies: `ERR …` (a script's or a command's own error) and `WRONGTYPE`
-        // are bugs; `LOADING`, `BUSY`, `OOM`, `READONLY`, `MASTERDOWN`, `TRYAGAIN` are states
-        // Redis leaves by itself.
+        // Server error replies: `ERR …` (a script's or a command's own error) is a bug, but for
+        // a server that is full; `LOADING`, `BUSY`, `OOM`, `READONLY`, `MASTERDOWN`, `TRYAGAIN`
+        // are states Redis leaves by itself.
         ErrorKind::Unknown => {
-            e.details().starts_with("ERR") || e.details().starts_with("WRONGTYPE")
+            e.details().starts_with("ERR") && !e.details().contains("max number of clients reached")
         }
         _ => false,
     };

@@ -80,12 +80,11 @@ impl Changes {
                 Some((Some(m.position), change))
             })
             .collect();
-        let last_message = all.last().and_then(|(p, _)| *p);
         let (stamped, pending): (Vec<ReadMarker>, Vec<ReadMarker>) =
             reads.into_iter().partition(|r| r.position.is_some());
         all.extend(stamped.into_iter().filter_map(|r| {
-            // Beyond the last message read, a read belongs to a later page.
-            let beyond = more_messages && last_message.is_some_and(|last| r.position > Some(last));
+            // Beyond the last message taken, a read belongs to a later page.
+            let beyond = more_messages && r.position > newest_message;
             (!beyond).then_some((
                 r.position,
                 MissedChange::Read {
@@ -114,13 +113,16 @@ impl Changes {
                 )
             }));
         }
-        let newest_shown = all.iter().filter_map(|(p, _)| *p).max();
-        // Unless the page had to drop changes, it also moves past the messages it left out
-        // (created and deleted since), so that a run of them cannot stall the cursor.
+        // The cursor never goes past the newest message change taken: the persister commits a
+        // chat's message events in order, so every one at or below it is in the store, while a
+        // read is stamped without waiting for the messages before it to be committed (a read
+        // above it is in this page, and the log replays it again after). Unless the page had to
+        // drop changes, it also moves past messages it left out (created and deleted since),
+        // so that a run of them cannot stall the cursor.
         let newest = if dropped {
-            newest_shown
+            all.iter().filter_map(|(p, _)| *p).max()
         } else {
-            newest_shown.max(newest_message)
+            newest_message
         };
         let cursor = newest.unwrap_or(after).max(after);
         Changes {
@@ -202,6 +204,37 @@ mod tests {
         );
         assert!(!page.has_more);
         assert_eq!(page.cursor, EventSeq(15), "past the change left out too");
+    }
+
+    #[test]
+    fn a_read_stamped_above_the_messages_does_not_move_the_cursor() {
+        // Message 100 is appended but not committed yet; a read appended after it (101) is
+        // stamped at once. The page shows the read, but continues from 99: the log replays
+        // message 100 (and the read again) after the page.
+        let page = Changes::page(EventSeq(99), vec![], vec![read(2, 50, Some(101))]);
+        assert_eq!(kinds(&page), vec![(Some(101), "read", 2)]);
+        assert_eq!(page.cursor, EventSeq(99));
+        let page = Changes::page(
+            EventSeq(90),
+            vec![changed(95, 95, false)],
+            vec![read(2, 50, Some(101))],
+        );
+        assert_eq!(page.cursor, EventSeq(95));
+    }
+
+    #[test]
+    fn a_full_page_keeps_the_reads_up_to_the_last_message_taken() {
+        // 1,000 messages created and deleted since, then a read among the next ones: the page
+        // shows no message, and nothing past its cursor.
+        let mut messages: Vec<ChangedMessage> = (1..=CHANGES_PAGE as i64)
+            .map(|i| changed(i, i, true))
+            .collect();
+        messages.push(changed(2_000, 2_000, false));
+        let reads = vec![read(2, 3, Some(500)), read(3, 3, Some(1_500))];
+        let page = Changes::page(EventSeq(0), messages, reads);
+        assert!(page.has_more);
+        assert_eq!(kinds(&page), vec![(Some(500), "read", 2)]);
+        assert_eq!(page.cursor, EventSeq(CHANGES_PAGE as i64));
     }
 
     #[test]

@@ -372,15 +372,20 @@ impl ServerFrame {
     }
 
     /// The `changes` frame of a catch-up page of `chat`: each change as its live frame, with
-    /// the cursor just after it (a read marker not yet positioned gets the page's).
+    /// the cursor just after it (the page's, for a read marker above it or not positioned).
     pub fn changes(chat: ChatId, page: &Changes) -> ServerFrame {
         let page_cursor = super::cursor::encode(chat, page.cursor);
         let events = page
             .changes
             .iter()
             .map(|(position, change)| {
-                let cursor = position
-                    .map_or_else(|| page_cursor.clone(), |p| super::cursor::encode(chat, p));
+                // Not past the page's cursor (a read stamped above the last committed message,
+                // or one not stamped yet): a client that keeps the newest cursor it saw must
+                // not skip what the log replays after the page.
+                let cursor = match position {
+                    Some(p) if *p <= page.cursor => super::cursor::encode(chat, *p),
+                    _ => page_cursor.clone(),
+                };
                 match change {
                     MissedChange::Created(m) => ServerFrame::MessageCreated {
                         message: m.into(),

@@ -281,6 +281,7 @@ impl ChatConn {
     /// before anything the log replays next), and the position the log continues from.
     async fn opening_frame(&self, opening: Opening) -> Result<(Page, i64, ServerFrame), CoreError> {
         let messages = &self.state.services.messages;
+        let opening = self.within_the_chat(opening).await?;
         let page = match opening {
             Opening::Since(after) => {
                 let changes = messages
@@ -327,6 +328,24 @@ impl ChatConn {
             read_markers: Some(read_markers),
         };
         Ok((page, from, frame))
+    }
+
+    /// `opening` with a position no later than the chat's newest: the log is followed from
+    /// there for every socket of the chat on this node, so a position from the future (made up,
+    /// or held from before Redis lost its newest writes) would silence the chat; one from the
+    /// past only repeats changes the client applies again harmlessly.
+    async fn within_the_chat(&self, opening: Opening) -> Result<Opening, CoreError> {
+        let ports = &self.state.services.ports;
+        let newest = || async {
+            let head = ports.log.head(self.chat).await?.get();
+            let last = ports.messages.last_messages(&[self.chat]).await?;
+            Ok::<i64, CoreError>(head.max(last.first().map_or(0, |m| m.id.get())))
+        };
+        Ok(match opening {
+            Opening::Since(after) => Opening::Since(EventSeq(after.get().min(newest().await?))),
+            Opening::After(after) => Opening::After(MessageId(after.get().min(newest().await?))),
+            Opening::Newest => Opening::Newest,
+        })
     }
 
     async fn deliver(&mut self, d: &Arc<Delivery>) -> Result<(), Closed> {
