@@ -60,7 +60,10 @@ function startApp() {
   startFeed();
   resyncChats().then(() => {
     // The next action is picking a chat (an address with a chat in it puts focus there itself).
-    const nowhere = document.activeElement == null || document.activeElement === document.body;
+    // Focus still in the sign-in form, now hidden, is nowhere too: the browser drops it there
+    // only at its next rendering, which may come after this on a fast answer.
+    const active = document.activeElement;
+    const nowhere = active == null || active === document.body || !appEl.contains(active);
     if (started && state.route.name === 'list' && nowhere) focusList();
   });
   client
