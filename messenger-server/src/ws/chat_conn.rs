@@ -156,7 +156,7 @@ impl ChatConn {
                     Some(d) if d.event.seq.get() > caught_up => self.deliver(&d).await,
                     Some(_) => Ok(()),
                     None if overflowed.load(Ordering::Acquire) => {
-                        return Some((CLOSE_SLOW, "too far behind; reconnect with ?after="));
+                        return Some((CLOSE_SLOW, "too far behind; reconnect with ?since="));
                     }
                     None => return Some((CLOSE_GOING_AWAY, "subscription ended")),
                 },
@@ -264,7 +264,7 @@ impl ChatConn {
                 tracing::warn!(error = %messenger_core::error::Chain(&e), "catch-up failed");
                 return Err(Some((
                     CLOSE_SLOW,
-                    "could not catch up; reconnect with ?after=",
+                    "could not catch up; reconnect with ?since=",
                 )));
             }
         }

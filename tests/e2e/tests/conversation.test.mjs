@@ -213,30 +213,37 @@ scenario('the newest message is never hidden under a banner, the edit bar or a t
   await send(a.page, 'My reply');
   await savedMessage(a.page, 'My reply').waitFor();
 
-  const newestInView = () =>
-    a.page.evaluate(() => {
-      const list = document.querySelector('[data-testid="messages"]').getBoundingClientRect();
-      const msgs = document.querySelectorAll('[data-testid="message"]');
-      const r = msgs[msgs.length - 1].getBoundingClientRect();
-      return r.top >= list.top - 1 && r.bottom <= list.bottom + 1;
-    });
-  assert.ok(await newestInView(), 'in view to begin with');
+  // The list re-pins on a resize observer's callback, a frame or so after the change: wait for
+  // the newest message to be in view (polled every frame) rather than race that frame.
+  const inView = () => {
+    const list = document.querySelector('[data-testid="messages"]').getBoundingClientRect();
+    const msgs = document.querySelectorAll('[data-testid="message"]');
+    const r = msgs[msgs.length - 1].getBoundingClientRect();
+    return r.top >= list.top - 1 && r.bottom <= list.bottom + 1;
+  };
+  const newestInView = async (when) => {
+    try {
+      await until(a.page, inView, undefined, 5000);
+    } catch {
+      assert.fail(`the newest message is hidden ${when}`);
+    }
+  };
+  await newestInView('to begin with');
 
   // The offline banner appears above the list.
   await a.context.setOffline(true);
   await a.page.getByTestId('offline-banner').waitFor();
-  await until(a.page, () => true); // one frame: a resize is handled before the next paint
-  assert.ok(await newestInView(), 'in view under the offline banner');
+  await newestInView('under the offline banner');
   await a.context.setOffline(false);
   await a.page.getByTestId('offline-banner').waitFor({ state: 'hidden' });
-  assert.ok(await newestInView(), 'in view once the banner is gone');
+  await newestInView('once the banner is gone');
 
   // The edit bar, and a composer grown by a long draft.
   await a.page.getByTestId('composer-input').press('ArrowUp');
   await a.page.getByTestId('edit-bar').waitFor();
-  assert.ok(await newestInView(), 'in view above the edit bar');
+  await newestInView('above the edit bar');
   await a.page.getByTestId('composer-input').press('Escape');
   await a.page.getByTestId('composer-input').fill('a\nlong\ndraft\nof\nsix\nlines');
   await until(a.page, () => document.querySelector('[data-testid="composer-input"]').offsetHeight > 100);
-  assert.ok(await newestInView(), 'in view above a taller composer');
+  await newestInView('above a taller composer');
 });
