@@ -36,24 +36,26 @@ scenario('offline at once, and back at once when the network returns', async ({ 
   a.page.on('websocket', (ws) => attempts.push(ws.url()));
   await a.context.setOffline(true);
   const banner = a.page.getByTestId('offline-banner');
-  await banner.waitFor({ timeout: 1000 });
+  // (Bounds, not sleeps: generous for a loaded box, far below any reconnect wait.)
+  await banner.waitFor({ timeout: 3000 });
   await assertText(banner, 'No network');
-  await a.page.getByTestId('feed-offline').waitFor({ timeout: 1000 });
+  await a.page.getByTestId('feed-offline').waitFor({ timeout: 3000 });
   assert.notEqual(await presence.textContent(), 'online', 'Ben is not shown online while we cannot know');
 
   // A message written now waits, and says so.
   await send(a.page, 'Written offline');
   assert.equal(await stateOf(a.page, 'Written offline'), 'Waiting to send');
 
-  // It keeps trying with growing waits; after three failed attempts the next is seconds away.
+  // It keeps trying with growing waits; after four failed attempts the next is at least 6.4 s
+  // away (backoffDelay), so coming back within 4 s can only be the `online` event's doing.
   const chatAttempts = () => attempts.filter((u) => /\/chat\/\d+/.test(u)).length;
-  while (chatAttempts() < 3) await a.page.waitForEvent('websocket');
+  while (chatAttempts() < 4) await a.page.waitForEvent('websocket');
   const back = Date.now();
   await a.context.setOffline(false);
-  await banner.waitFor({ state: 'hidden', timeout: 2000 });
+  await banner.waitFor({ state: 'hidden', timeout: 4000 });
   const took = Date.now() - back;
-  assert.ok(took < 2000, `reconnected ${took} ms after the network came back`);
-  await a.page.getByTestId('feed-offline').waitFor({ state: 'hidden', timeout: 2000 });
+  assert.ok(took < 4000, `reconnected ${took} ms after the network came back`);
+  await a.page.getByTestId('feed-offline').waitFor({ state: 'hidden', timeout: 4000 });
 
   await savedMessage(a.page, 'Written offline').waitFor();
   await messageLocator(b.page, 'Written offline').waitFor();
