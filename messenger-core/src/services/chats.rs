@@ -5,7 +5,7 @@ use crate::ports::{ChatLog, ChatRepo, Clock, MessageStore, UserFeed, UserRepo};
 use crate::validation::validate_chat_name;
 use crate::{
     Appended, Chat, ChatEventKind, ChatId, ChatKind, ChatView, CoreError, EventDraft, EventSeq,
-    FeedEvent, MessageId, NewChat, ReadMarker, Removal, User, UserId,
+    FeedEvent, MessageId, NewChat, Removal, User, UserId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -245,18 +245,6 @@ impl ChatService {
             }
         }
         Ok(())
-    }
-
-    /// Every participant's read marker in the chat (for the read receipts a page shows when it
-    /// opens the chat), if `caller` takes part in it.
-    pub async fn read_markers(
-        &self,
-        caller: UserId,
-        id: ChatId,
-    ) -> Result<Vec<ReadMarker>, CoreError> {
-        self.visible(caller, id).await?;
-        // Positions start at 1, so "after 0" is every marker, stamped or not.
-        Ok(self.chats.read_markers_after(id, EventSeq(0)).await?)
     }
 
     /// The chat, if `caller` takes part in it; `not_found` otherwise (existence is not leaked).

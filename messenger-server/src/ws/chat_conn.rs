@@ -309,11 +309,14 @@ impl ChatConn {
             .map(|m| m.id.get())
             .or(after.map(MessageId::get))
             .unwrap_or(0);
+        // Straight from the port: the page read above already checked that the caller takes
+        // part in the chat. Positions start at 1, so "after 0" is every marker.
         let read_markers = self
             .state
             .services
+            .ports
             .chats
-            .read_markers(self.user(), self.chat)
+            .read_markers_after(self.chat, EventSeq(0))
             .await?
             .into_iter()
             .map(|m| ReadMarkerOut {
